@@ -1,0 +1,222 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/switchyard-dev/switchyard/pkg/access"
+	"github.com/switchyard-dev/switchyard/pkg/api"
+	"github.com/switchyard-dev/switchyard/pkg/engine"
+	"github.com/switchyard-dev/switchyard/pkg/store/sqlite"
+)
+
+const (
+	adminKey  = "sy_admin_for_api_tests"
+	siteA     = "11111111-1111-4111-8111-111111111111"
+	siteB     = "22222222-2222-4222-8222-222222222222"
+	appID     = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+	otherApp  = "abababab-abab-4bab-8bab-abababababab"
+	missingID = "99999999-9999-4999-8999-999999999999"
+)
+
+type fixture struct {
+	t        *testing.T
+	url      string
+	ownerA   string
+	ownerB   string
+	appKeyA  string
+	otherKey string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "api.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	eng := engine.New(engine.Config{Store: store})
+	srv := httptest.NewServer(api.NewServer(api.Config{Store: store, Engine: eng, AdminKeyHash: access.Hash(adminKey), MaxBodyBytes: 64 << 10}))
+	t.Cleanup(srv.Close)
+	f := &fixture{t: t, url: srv.URL}
+	f.mustOK("POST", "/v1/apps", adminKey, "", `{"app":{"id":"`+appID+`","name":"Forms","providerBaseUri":"http://127.0.0.1:1"}}`)
+	f.mustOK("POST", "/v1/apps", adminKey, "", `{"app":{"id":"`+otherApp+`","name":"Other"}}`)
+	f.mustOK("POST", "/v1/triggers", adminKey, "", `{"trigger":{"appId":"`+appID+`","triggerKey":"form_submitted","displayName":"Form submitted",
+		"payloadDataSchema":{"type":"object","required":["email"],"properties":{"email":{"type":"string"},"count":{"type":"integer"}}}}}`)
+	f.mustOK("POST", "/v1/triggers", adminKey, "", `{"trigger":{"appId":"`+otherApp+`","triggerKey":"other_event","displayName":"Other","payloadDataSchema":{"type":"object"}}}`)
+	f.ownerA = f.key(`{"apiKey":{"siteId":"` + siteA + `","name":"owner A"}}`)
+	f.ownerB = f.key(`{"apiKey":{"siteId":"` + siteB + `","name":"owner B"}}`)
+	f.appKeyA = f.key(`{"apiKey":{"siteId":"` + siteA + `","appId":"` + appID + `","name":"app A"}}`)
+	f.otherKey = f.key(`{"apiKey":{"siteId":"` + siteA + `","appId":"` + otherApp + `","name":"other app A"}}`)
+	return f
+}
+
+func (f *fixture) key(body string) string {
+	var out struct{ Key string }
+	json.Unmarshal(f.mustOK("POST", "/v1/api-keys", adminKey, "", body), &out)
+	return out.Key
+}
+
+func (f *fixture) do(method, path, key, site, body string) (int, []byte) {
+	f.t.Helper()
+	req, _ := http.NewRequest(method, f.url+path, strings.NewReader(body))
+	if key != "" {
+		req.Header.Set("Authorization", key)
+	}
+	if site != "" {
+		req.Header.Set("wix-site-id", site)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func (f *fixture) mustOK(method, path, key, site, body string) []byte {
+	f.t.Helper()
+	code, b := f.do(method, path, key, site, body)
+	if code != 200 {
+		f.t.Fatalf("%s %s: %d %s", method, path, code, b)
+	}
+	return b
+}
+
+const validAutomation = `{"automation":{"name":"n","origin":"USER","configuration":{"status":"ACTIVE",
+	"trigger":{"appId":"` + appID + `","triggerKey":"form_submitted"},"rootActionIds":["cccccccc-cccc-4ccc-8ccc-cccccccccccc"],
+	"actions":{"cccccccc-cccc-4ccc-8ccc-cccccccccccc":{"type":"APP_DEFINED","appDefinedInfo":{"appId":"` + appID + `","actionKey":"x"}}}}}}`
+
+// TestBadInput checks every endpoint's answers to bad input: the status and the Wix error shape, with
+// the code or the violated field a client would act on.
+func TestBadInput(t *testing.T) {
+	f := newFixture(t)
+	big := `{"app":{"name":"` + strings.Repeat("x", 70<<10) + `"}}`
+	cases := []struct {
+		name, method, path, key, site, body string
+		status                              int
+		code                                string // applicationError.code, or
+		field                               string // validationError.fieldViolations[0].field
+	}{
+		{"no key", "POST", "/v1/apps", "", "", `{}`, 401, "UNAUTHENTICATED", ""},
+		{"unknown key", "POST", "/v1/apps", "sy_nope", "", `{}`, 401, "UNAUTHENTICATED", ""},
+		{"owner registers app", "POST", "/v1/apps", "OWNER_A", "", `{"app":{"name":"x"}}`, 403, "ADMIN_REQUIRED", ""},
+		{"malformed json", "POST", "/v1/apps", adminKey, "", `{"app":`, 400, "MALFORMED_JSON", ""},
+		{"empty body", "POST", "/v1/apps", adminKey, "", ``, 400, "MALFORMED_JSON", ""},
+		{"too large", "POST", "/v1/apps", adminKey, "", big, 413, "PAYLOAD_TOO_LARGE", ""},
+		{"wrong type", "POST", "/v1/apps", adminKey, "", `{"app":{"name":5}}`, 400, "", "app.name"},
+		{"app without name", "POST", "/v1/apps", adminKey, "", `{"app":{}}`, 400, "", "app.name"},
+		{"app bad id", "POST", "/v1/apps", adminKey, "", `{"app":{"id":"x","name":"n"}}`, 400, "", "app.id"},
+		{"app bad uri", "POST", "/v1/apps", adminKey, "", `{"app":{"name":"n","providerBaseUri":"ftp://x"}}`, 400, "", "app.providerBaseUri"},
+		{"app duplicate", "POST", "/v1/apps", adminKey, "", `{"app":{"id":"` + appID + `","name":"n"}}`, 409, "APP_ALREADY_EXISTS", ""},
+		{"trigger invalid schema", "POST", "/v1/triggers", adminKey, "", `{"trigger":{"appId":"` + appID + `","triggerKey":"k","displayName":"K","payloadDataSchema":{"type":"nope"}}}`, 400, "", "trigger.payloadDataSchema"},
+		{"trigger remote ref", "POST", "/v1/triggers", adminKey, "", `{"trigger":{"appId":"` + appID + `","triggerKey":"k","displayName":"K","payloadDataSchema":{"$ref":"http://169.254.169.254/x.json"}}}`, 400, "", "trigger.payloadDataSchema"},
+		{"trigger missing schema", "POST", "/v1/triggers", adminKey, "", `{"trigger":{"appId":"` + appID + `","triggerKey":"k","displayName":"K"}}`, 400, "", "trigger.payloadDataSchema"},
+		{"trigger unknown app", "POST", "/v1/triggers", adminKey, "", `{"trigger":{"appId":"` + missingID + `","triggerKey":"k","displayName":"K","payloadDataSchema":{}}}`, 404, "APP_NOT_FOUND", ""},
+		{"trigger by other app", "POST", "/v1/triggers", "OTHER", "", `{"trigger":{"appId":"` + appID + `","triggerKey":"k","displayName":"K","payloadDataSchema":{}}}`, 403, "NOT_APP_OWNER", ""},
+		{"trigger bad key", "POST", "/v1/triggers", adminKey, "", `{"trigger":{"appId":"` + appID + `","triggerKey":"a b","displayName":"K","payloadDataSchema":{}}}`, 400, "", "trigger.triggerKey"},
+		{"action invalid input schema", "POST", "/v1/actions", adminKey, "", `{"action":{"appId":"` + appID + `","actionKey":"a","displayName":"A","inputSchema":{"required":"x"}}}`, 400, "", "action.inputSchema"},
+		{"action invalid output schema", "POST", "/v1/actions", adminKey, "", `{"action":{"appId":"` + appID + `","actionKey":"a","displayName":"A","inputSchema":{},"outputSchema":{"properties":5}}}`, 400, "", "action.outputSchema"},
+		{"action ui schema not object", "POST", "/v1/actions", adminKey, "", `{"action":{"appId":"` + appID + `","actionKey":"a","displayName":"A","inputSchema":{},"uiSchema":[1]}}`, 400, "", "action.uiSchema"},
+		{"installation without site", "POST", "/v1/installations", adminKey, "", `{"appId":"` + appID + `"}`, 400, "SITE_REQUIRED", ""},
+		{"installation unknown app", "POST", "/v1/installations", "OWNER_A", "", `{"appId":"` + missingID + `"}`, 404, "APP_NOT_FOUND", ""},
+		{"installation by app", "POST", "/v1/installations", "APP_A", "", `{"appId":"` + appID + `"}`, 403, "OWNER_REQUIRED", ""},
+		{"installation bad site header", "POST", "/v1/installations", adminKey, "nope", `{"appId":"` + appID + `"}`, 400, "", "wix-site-id"},
+		{"key for other site header", "POST", "/v1/installations", "OWNER_A", siteB, `{"appId":"` + appID + `"}`, 403, "SITE_MISMATCH", ""},
+		{"api key by owner", "POST", "/v1/api-keys", "OWNER_A", "", `{"apiKey":{"siteId":"` + siteA + `","name":"x"}}`, 403, "ADMIN_REQUIRED", ""},
+		{"api key bad site", "POST", "/v1/api-keys", adminKey, "", `{"apiKey":{"siteId":"x","name":"x"}}`, 400, "", "apiKey.siteId"},
+		{"api key unknown app", "POST", "/v1/api-keys", adminKey, "", `{"apiKey":{"siteId":"` + siteA + `","appId":"` + missingID + `","name":"x"}}`, 404, "APP_NOT_FOUND", ""},
+		{"automation empty name", "POST", "/v2/automations", "OWNER_A", "", `{"automation":{"name":"","origin":"USER","configuration":{"status":"ACTIVE","trigger":{"appId":"` + appID + `","triggerKey":"t"},"rootActionIds":[],"actions":{}}}}`, 400, "", "automation.name"},
+		{"automation missing", "POST", "/v2/automations", "OWNER_A", "", `{}`, 400, "", "automation"},
+		{"automation bad status", "POST", "/automations-service/v2/automations", "OWNER_A", "", strings.Replace(validAutomation, `"ACTIVE"`, `"ON"`, 1), 400, "", "automation.configuration.status"},
+		{"automation dangling root", "POST", "/v2/automations", "OWNER_A", "", strings.Replace(validAutomation, `"rootActionIds":["cccccccc`, `"rootActionIds":["dddddddd`, 1), 400, "", "automation.configuration.rootActionIds[0]"},
+		{"automation no site", "POST", "/v2/automations", adminKey, "", validAutomation, 400, "SITE_REQUIRED", ""},
+		{"get automation bad id", "GET", "/v2/automations/nope", "OWNER_A", "", ``, 400, "", "automationId"},
+		{"get automation missing", "GET", "/v2/automations/" + missingID, "OWNER_A", "", ``, 404, "AUTOMATION_NOT_FOUND", ""},
+		{"report by owner", "POST", "/automations/v1/events/report", "OWNER_A", "", `{"triggerKey":"form_submitted","payload":{"email":"a"}}`, 403, "APP_IDENTITY_REQUIRED", ""},
+		{"report no trigger key", "POST", "/automations/v1/events/report", "APP_A", "", `{"payload":{"email":"a"}}`, 400, "", "triggerKey"},
+		{"report unknown trigger", "POST", "/automations/v1/events/report", "APP_A", "", `{"triggerKey":"nope","payload":{}}`, 428, "TRIGGER_NOT_FOUND", ""},
+		{"report another app's trigger", "POST", "/automations/v1/events/report", "APP_A", "", `{"triggerKey":"other_event","payload":{}}`, 428, "TRIGGER_NOT_FOUND", ""},
+		{"report app not installed", "POST", "/automations/v1/events/report", "OTHER", "", `{"triggerKey":"other_event","payload":{}}`, 428, "APP_NOT_INSTALLED", ""},
+		{"report schema violation", "POST", "/automations/v1/events/report", "APP_A", "", `{"triggerKey":"form_submitted","payload":{"email":"a","count":"x"}}`, 400, "", "payload.count"},
+		{"report missing required", "POST", "/automations/v1/events/report", "APP_A", "", `{"triggerKey":"form_submitted","payload":{}}`, 400, "", "payload.email"},
+		{"report bad key name", "POST", "/automations/v1/events/report", "APP_A", "", `{"triggerKey":"form_submitted","payload":{"email":"a","_x":1}}`, 400, "", "payload._x"},
+		{"report nested object", "POST", "/automations/v1/events/report", "APP_A", "", `{"triggerKey":"form_submitted","payload":{"email":"a","o":{"a":1}}}`, 400, "", "payload.o"},
+		{"report bad entity id", "POST", "/automations/v1/events/report", "APP_A", "", `{"triggerKey":"form_submitted","payload":{"email":"a"},"externalEntityId":"x"}`, 400, "", "externalEntityId"},
+		{"activation log bad id", "GET", "/v2/activation-logs/nope", "OWNER_A", "", ``, 400, "", "activationId"},
+		{"activation log missing", "GET", "/v2/activation-logs/" + missingID, "OWNER_A", "", ``, 404, "ACTIVATION_NOT_FOUND", ""},
+		{"action logs without id", "GET", "/v2/activation-action-logs", "OWNER_A", "", ``, 400, "", "activationId"},
+		{"unknown route", "GET", "/v9/nothing", "OWNER_A", "", ``, 404, "ROUTE_NOT_FOUND", ""},
+		{"wrong method", "DELETE", "/v1/apps", adminKey, "", ``, 405, "METHOD_NOT_ALLOWED", ""},
+	}
+	keys := map[string]string{"OWNER_A": f.ownerA, "APP_A": f.appKeyA, "OTHER": f.otherKey}
+	f.mustOK("POST", "/v1/installations", f.ownerA, "", `{"appId":"`+appID+`"}`)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			key := tc.key
+			if k, ok := keys[key]; ok {
+				key = k
+			}
+			code, body := f.do(tc.method, tc.path, key, tc.site, tc.body)
+			if code != tc.status {
+				t.Fatalf("status = %d, want %d; body %s", code, tc.status, body)
+			}
+			var e struct {
+				Message string
+				Details struct {
+					ApplicationError *struct{ Code, Description string }
+					ValidationError  *struct {
+						FieldViolations []struct{ Field, Description string }
+					}
+				}
+			}
+			if err := json.Unmarshal(body, &e); err != nil || e.Message == "" {
+				t.Fatalf("not a Wix error body: %s", body)
+			}
+			if tc.field != "" {
+				if e.Details.ValidationError == nil || len(e.Details.ValidationError.FieldViolations) == 0 ||
+					e.Details.ValidationError.FieldViolations[0].Field != tc.field {
+					t.Fatalf("want validationError on %q; body %s", tc.field, body)
+				}
+				return
+			}
+			if e.Details.ApplicationError == nil || e.Details.ApplicationError.Code != tc.code {
+				t.Fatalf("want applicationError %q; body %s", tc.code, body)
+			}
+		})
+	}
+}
+
+// TestTenantIsolation: one site's owner can neither read the other's automations nor its run logs.
+func TestTenantIsolation(t *testing.T) {
+	f := newFixture(t)
+	var created struct{ Automation struct{ ID string } }
+	json.Unmarshal(f.mustOK("POST", "/v2/automations", f.ownerA, "", validAutomation), &created)
+	if code, _ := f.do("GET", "/v2/automations/"+created.Automation.ID, f.ownerB, "", ""); code != 404 {
+		t.Fatalf("site B read site A's automation: %d", code)
+	}
+	if code, _ := f.do("GET", "/v2/automations/"+created.Automation.ID, adminKey, siteB, ""); code != 404 {
+		t.Fatalf("admin on site B read site A's automation: %d", code)
+	}
+	f.mustOK("GET", "/v2/automations/"+created.Automation.ID, adminKey, siteA, "")
+	f.mustOK("POST", "/v1/installations", f.ownerA, "", `{"appId":"`+appID+`"}`)
+	var rep struct{ ActivationIDs []string }
+	json.Unmarshal(f.mustOK("POST", "/automations/v1/events/report", f.appKeyA, "", `{"triggerKey":"form_submitted","payload":{"email":"e"}}`), &rep)
+	if len(rep.ActivationIDs) != 1 {
+		t.Fatalf("activationIds = %v", rep.ActivationIDs)
+	}
+	if code, _ := f.do("GET", "/v2/activation-logs/"+rep.ActivationIDs[0], f.ownerB, "", ""); code != 404 {
+		t.Fatalf("site B read site A's activation: %d", code)
+	}
+	if code, _ := f.do("GET", "/v2/activation-action-logs?activationId="+rep.ActivationIDs[0], f.ownerB, "", ""); code != 404 {
+		t.Fatalf("site B read site A's action logs: %d", code)
+	}
+	f.mustOK("GET", "/v2/activation-logs/"+rep.ActivationIDs[0], f.ownerA, "", "")
+}

@@ -1,0 +1,69 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/switchyard-dev/switchyard/pkg/errs"
+)
+
+// routes lists every route of the API in one place.
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	handle := func(pattern string, h func(http.ResponseWriter, *http.Request) error) {
+		mux.Handle(pattern, s.authenticated(h))
+	}
+
+	// Catalog and access (Switchyard's own API).
+	handle("POST /v1/apps", s.createApp)
+	handle("POST /v1/triggers", s.createTrigger)
+	handle("POST /v1/actions", s.createAction)
+	handle("POST /v1/installations", s.createInstallation)
+	handle("POST /v1/api-keys", s.createAPIKey)
+
+	// Automations V2, under both published prefixes (reference §1).
+	for _, p := range []string{"", "/automations-service"} {
+		handle("POST "+p+"/v2/automations", s.createAutomation)
+		handle("GET "+p+"/v2/automations/{automationId}", s.getAutomation)
+	}
+
+	// Events and run logs.
+	handle("POST /automations/v1/events/report", s.reportEvent)
+	handle("GET /v2/activation-logs/{activationId}", s.getActivationLog)
+	handle("GET /v2/activation-action-logs", s.listActionLogs)
+
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { s.ok(w, map[string]string{"status": "ok"}) })
+
+	return s.withRequestID(s.recoverer(s.notFoundAsJSON(mux)))
+}
+
+// notFoundAsJSON answers unknown paths and wrong methods in the Wix error shape instead of the mux's text.
+func (s *server) notFoundAsJSON(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		rec := &statusRecorder{header: http.Header{}}
+		mux.ServeHTTP(rec, r)
+		if rec.status == http.StatusMethodNotAllowed {
+			if allow := rec.header.Get("Allow"); allow != "" {
+				w.Header().Set("Allow", allow)
+			}
+			msg := r.Method + " is not allowed on " + r.URL.Path
+			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Message: msg, Details: errorDetails{
+				ApplicationError: &applicationError{Code: "METHOD_NOT_ALLOWED", Description: msg, Data: map[string]any{}}}}, s.log)
+			return
+		}
+		s.writeError(w, r, errs.New(errs.NotFound, "ROUTE_NOT_FOUND", "no route for %s %s", r.Method, r.URL.Path))
+	})
+}
+
+// statusRecorder captures the status the mux would have answered, discarding its text body.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (r *statusRecorder) Header() http.Header         { return r.header }
+func (r *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (r *statusRecorder) WriteHeader(code int)        { r.status = code }

@@ -1,0 +1,87 @@
+// Package api is Switchyard's whole REST surface as one http.Handler: Wix-compatible routes, key
+// authentication, request limits and Wix error shapes. `switchyard serve` and every API Lambda serve it.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/switchyard-dev/switchyard/pkg/access"
+	"github.com/switchyard-dev/switchyard/pkg/automation"
+	"github.com/switchyard-dev/switchyard/pkg/catalog"
+	"github.com/switchyard-dev/switchyard/pkg/engine"
+	"github.com/switchyard-dev/switchyard/pkg/run"
+	"github.com/switchyard-dev/switchyard/pkg/schema"
+)
+
+// Store is the persistence the API needs.
+type Store interface {
+	CreateApp(ctx context.Context, a *catalog.App) error
+	GetApp(ctx context.Context, id string) (*catalog.App, error)
+	PutTrigger(ctx context.Context, t *catalog.Trigger) error
+	GetTrigger(ctx context.Context, appID, key string) (*catalog.Trigger, error)
+	PutAction(ctx context.Context, a *catalog.Action) error
+	GetAction(ctx context.Context, appID, key string) (*catalog.Action, error)
+	PutInstallation(ctx context.Context, in *catalog.Installation) (*catalog.Installation, error)
+	GetInstallation(ctx context.Context, siteID, appID string) (*catalog.Installation, error)
+	CreateAPIKey(ctx context.Context, k *access.APIKey) error
+	GetAPIKeyByHash(ctx context.Context, hash string) (*access.APIKey, error)
+	CreateAutomation(ctx context.Context, siteID string, a *automation.Automation) error
+	GetAutomation(ctx context.Context, siteID, id string) (*automation.Automation, error)
+	GetActivation(ctx context.Context, id string) (*run.Activation, error)
+	ListActionLogs(ctx context.Context, activationID string) ([]run.ActionLog, error)
+}
+
+// Engine is the run-time the API drives.
+type Engine interface {
+	Report(ctx context.Context, ev engine.Event) ([]string, error)
+}
+
+// Config wires the API.
+type Config struct {
+	Store        Store
+	Engine       Engine
+	AdminKeyHash string // access.Hash of the admin key
+	Schemas      *schema.Cache
+	MaxBodyBytes int64 // request body limit (default 1 MiB)
+	Now          func() time.Time
+	NewID        func() string
+	Logger       *slog.Logger
+}
+
+type server struct {
+	store     Store
+	engine    Engine
+	adminHash string
+	schemas   *schema.Cache
+	maxBody   int64
+	now       func() time.Time
+	newID     func() string
+	log       *slog.Logger
+}
+
+// NewServer returns the REST API handler.
+func NewServer(c Config) http.Handler {
+	s := &server{store: c.Store, engine: c.Engine, adminHash: c.AdminKeyHash, schemas: c.Schemas,
+		maxBody: c.MaxBodyBytes, now: c.Now, newID: c.NewID, log: c.Logger}
+	if s.schemas == nil {
+		s.schemas = schema.NewCache(0)
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = 1 << 20
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.newID == nil {
+		s.newID = uuid.NewString
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s.routes()
+}

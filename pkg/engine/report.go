@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/switchyard-dev/switchyard/pkg/automation"
+	"github.com/switchyard-dev/switchyard/pkg/errs"
+	"github.com/switchyard-dev/switchyard/pkg/run"
+	"github.com/switchyard-dev/switchyard/pkg/schema"
+)
+
+// Event is one reported trigger event, already authenticated as coming from AppID on SiteID.
+type Event struct {
+	SiteID           string
+	AppID            string
+	TriggerKey       string
+	Payload          map[string]any
+	ExternalEntityID string
+	RequestID        string
+}
+
+// Report starts one activation per ACTIVE automation of the site on (AppID, TriggerKey) and returns their
+// ids. The trigger must exist and its app be installed on the site (else 428); the payload must satisfy
+// Wix's key rules and the trigger's payload schema (else 400 naming the field).
+func (e *Engine) Report(ctx context.Context, ev Event) ([]string, error) {
+	trig, err := e.store.GetTrigger(ctx, ev.AppID, ev.TriggerKey)
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil, errs.New(errs.FailedPrecondition, "TRIGGER_NOT_FOUND",
+			"app %s has no trigger %q", ev.AppID, ev.TriggerKey)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load trigger: %w", err)
+	}
+	if _, err := e.store.GetInstallation(ctx, ev.SiteID, ev.AppID); errors.Is(err, errs.ErrNotFound) {
+		return nil, errs.New(errs.FailedPrecondition, "APP_NOT_INSTALLED",
+			"app %s is not installed on site %s", ev.AppID, ev.SiteID)
+	} else if err != nil {
+		return nil, fmt.Errorf("load installation: %w", err)
+	}
+	if ev.Payload == nil {
+		ev.Payload = map[string]any{}
+	}
+	if vs := schema.CheckPayloadKeys(ev.Payload, "payload"); len(vs) > 0 {
+		return nil, errs.Violations(vs)
+	}
+	if len(trig.PayloadDataSchema) > 0 {
+		sch, err := e.schemas.Compile(trig.PayloadDataSchema)
+		if err != nil {
+			return nil, fmt.Errorf("trigger %s/%s has an invalid stored schema: %w", ev.AppID, ev.TriggerKey, err)
+		}
+		if vs := sch.Validate(ev.Payload, "payload"); len(vs) > 0 {
+			return nil, errs.Violations(vs)
+		}
+	}
+	autos, err := e.store.ListTriggerAutomations(ctx, ev.SiteID, ev.AppID, ev.TriggerKey)
+	if err != nil {
+		return nil, fmt.Errorf("match automations: %w", err)
+	}
+	var news []run.NewActivation
+	for _, a := range autos {
+		if !a.IsActive() {
+			continue
+		}
+		news = append(news, e.newActivation(a, ev, run.Source{Kind: run.SourceTriggerEvent}))
+	}
+	return e.launch(ctx, news)
+}
+
+// launch stores new activations with their root branches and schedules them.
+func (e *Engine) launch(ctx context.Context, news []run.NewActivation) ([]string, error) {
+	ids := make([]string, 0, len(news))
+	if len(news) == 0 {
+		return ids, nil
+	}
+	if err := e.store.CreateActivations(ctx, news); err != nil {
+		return nil, fmt.Errorf("create activations: %w", err)
+	}
+	var refs []run.BranchRef
+	for _, n := range news {
+		ids = append(ids, n.Activation.ID)
+		for _, b := range n.Branches {
+			refs = append(refs, run.BranchRef{ActivationID: b.ActivationID, BranchID: b.ID})
+		}
+	}
+	e.start(ctx, refs)
+	return ids, nil
+}
+
+// newActivation freezes the automation revision and the payload into an INITIATED activation with one
+// READY branch per root action.
+func (e *Engine) newActivation(a *automation.Automation, ev Event, src run.Source) run.NewActivation {
+	now := e.now().UTC()
+	id := e.newID()
+	act := run.Activation{
+		ID: id, SiteID: ev.SiteID, AutomationID: a.ID, AutomationRevision: a.Revision, Automation: a,
+		TriggerAppID: ev.AppID, TriggerKey: ev.TriggerKey, ExternalEntityID: ev.ExternalEntityID,
+		RequestID: ev.RequestID, Source: src, Status: run.StatusInitiated, CreatedDate: now, UpdatedDate: now,
+		Infos: run.ActivationInfos{Initiated: &run.InitiatedInfo{Target: "IMMEDIATE", Payload: ev.Payload,
+			ExternalEntityID: ev.ExternalEntityID, RequestID: ev.RequestID, StatusChangedDate: now}},
+	}
+	var branches []run.Branch
+	seen := map[string]bool{}
+	for _, root := range a.Configuration.RootActionIDs {
+		if seen[root] {
+			continue
+		}
+		seen[root] = true
+		branches = append(branches, run.Branch{ActivationID: id, ID: root, Version: 1, State: run.BranchReady,
+			ActionID: root, Payload: clonePayload(ev.Payload), DueAt: now})
+	}
+	act.OpenBranches = len(branches)
+	return run.NewActivation{Activation: act, Branches: branches}
+}
+
+// clonePayload deep-copies a JSON payload so that branches never share mutable maps.
+func clonePayload(p map[string]any) map[string]any {
+	if p == nil {
+		return map[string]any{}
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return map[string]any{}
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil || out == nil {
+		return map[string]any{}
+	}
+	return out
+}
