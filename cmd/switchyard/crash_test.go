@@ -81,9 +81,10 @@ func TestCrashRecovery(t *testing.T) {
 			"payload": map[string]any{"name": fmt.Sprintf("n%d", i), "email": fmt.Sprintf("u%d@example.com", i)}})
 		ids = append(ids, rep["activationIds"].([]any)[0].(string))
 	}
-	// Kill once some — not all — invokes happened.
+	// Kill once the first wave of invokes has been answered and the second is under way: some steps
+	// committed, some in flight, some not started.
 	deadline := time.Now().Add(20 * time.Second)
-	for len(prov.Calls()) < events/2 && time.Now().Before(deadline) {
+	for len(prov.Calls()) < events+events/4 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {

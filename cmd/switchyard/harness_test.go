@@ -41,7 +41,9 @@ func startServer(t *testing.T, dataDir string, env map[string]string) string {
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
 	getenv := func(k string) string { return env[k] }
-	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir}, getenv, stdout, stderr) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir}, getenv, stdout, stderr)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		select {
