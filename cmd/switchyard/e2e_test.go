@@ -172,3 +172,38 @@ func TestInactiveAutomationDoesNotRun(t *testing.T) {
 		t.Fatalf("inactive automation started activations %v", ids)
 	}
 }
+
+// TestGracefulShutdownFinishesInFlightStep stops the server (as SIGTERM does) while a provider call is
+// in flight: the step finishes and commits before the process exits, and after a restart the activation
+// completes without invoking that action a second time.
+func TestGracefulShutdownFinishesInFlightStep(t *testing.T) {
+	called := make(chan struct{}, 1)
+	prov := testprovider.Start(t, map[string]testprovider.Handler{
+		"lookup_coupon": func(testprovider.Call) testprovider.Reply {
+			called <- struct{}{}
+			time.Sleep(300 * time.Millisecond)
+			return testprovider.Reply{Status: 200, Body: map[string]any{"result": map[string]any{"code": "SLOW"}}}
+		},
+	})
+	data := t.TempDir()
+	env := map[string]string{"SWITCHYARD_ADMIN_KEY": testAdminKey}
+	base, stop := startStoppableServer(t, data, env)
+	owner, app := setupSite(t, base, prov.URL)
+	owner.must("POST", "/v2/automations", twoActionAutomation("ACTIVE"))
+	ids := app.must("POST", "/automations/v1/events/report", map[string]any{
+		"triggerKey": "form_submitted", "payload": map[string]any{"name": "Di", "email": "di@example.com"}})["activationIds"].([]any)
+	<-called
+	stop()
+
+	owner.base = startServer(t, data, env)
+	log := owner.waitStatus(ids[0].(string), 10*time.Second)
+	if log["status"] != "ENDED" {
+		t.Fatalf("activation = %v", log)
+	}
+	if n := len(prov.CallsFor("lookup_coupon")); n != 1 {
+		t.Fatalf("lookup_coupon invoked %d times; the in-flight step should have finished before exit", n)
+	}
+	if sms := prov.CallsFor("send_sms"); len(sms) != 1 || sms[0].ActionParams["text"] != "Hi Di, your code is SLOW!" {
+		t.Fatalf("send_sms = %+v", sms)
+	}
+}

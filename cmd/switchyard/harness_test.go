@@ -34,8 +34,16 @@ func (b *syncBuffer) String() string {
 
 var listenRe = regexp.MustCompile(`listening on (http://\S+)`)
 
-// startServer runs `switchyard serve` in-process on a free port and returns its base URL.
+// startServer runs `switchyard serve` in-process on a free port and returns its base URL; the server
+// stops when the test ends.
 func startServer(t *testing.T, dataDir string, env map[string]string) string {
+	t.Helper()
+	base, _ := startStoppableServer(t, dataDir, env)
+	return base
+}
+
+// startStoppableServer also returns stop, which shuts the server down (as SIGTERM would) and waits.
+func startStoppableServer(t *testing.T, dataDir string, env map[string]string) (string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
@@ -44,21 +52,25 @@ func startServer(t *testing.T, dataDir string, env map[string]string) string {
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir}, getenv, stdout, stderr)
 	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("server exited with error: %v\nstderr:\n%s", err, stderr.String())
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("server exited with error: %v\nstderr:\n%s", err, stderr.String())
+				}
+			case <-time.After(45 * time.Second):
+				t.Errorf("server did not shut down")
 			}
-		case <-time.After(45 * time.Second):
-			t.Errorf("server did not shut down")
-		}
-	})
+		})
+	}
+	t.Cleanup(stop)
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := listenRe.FindStringSubmatch(stdout.String()); m != nil {
-			return m[1]
+			return m[1], stop
 		}
 		select {
 		case err := <-done:
@@ -67,7 +79,7 @@ func startServer(t *testing.T, dataDir string, env map[string]string) string {
 		}
 	}
 	t.Fatalf("server did not start; stderr:\n%s", stderr.String())
-	return ""
+	return "", nil
 }
 
 // client calls the API with one key and site.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchyard-dev/switchyard/pkg/engine"
@@ -39,9 +40,10 @@ type Options struct {
 
 // Runner is the local runtime's scheduler.
 type Runner struct {
-	q    Queue
-	opts Options
-	wake chan struct{}
+	q        Queue
+	opts     Options
+	wake     chan struct{}
+	draining atomic.Bool // shutting down: finish the current step of each branch, start no further one
 }
 
 // New returns a runner over q.
@@ -138,6 +140,7 @@ func (r *Runner) Run(ctx context.Context, s Stepper) error {
 }
 
 func (r *Runner) drain(wg *sync.WaitGroup, cancelSteps context.CancelFunc) error {
+	r.draining.Store(true)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
@@ -163,7 +166,7 @@ func (r *Runner) work(ctx context.Context, s Stepper, ref run.BranchRef) {
 			backoff = 2 * time.Second
 			break
 		}
-		if ins.Kind != engine.Continue {
+		if ins.Kind != engine.Continue || r.draining.Load() {
 			break
 		}
 	}
