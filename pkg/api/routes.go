@@ -28,6 +28,7 @@ func (s *server) routes() http.Handler {
 
 	// Events and run logs.
 	handle("POST /automations/v1/events/report", s.reportEvent)
+	handle("POST /automations_runtime/v1/report-action-invocation-completed", s.reportActionInvocationCompleted)
 	handle("GET /v2/activation-logs/{activationId}", s.getActivationLog)
 	handle("GET /v2/activation-action-logs", s.listActionLogs)
 

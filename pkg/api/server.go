@@ -39,6 +39,7 @@ type Store interface {
 // Engine is the run-time the API drives.
 type Engine interface {
 	Report(ctx context.Context, ev engine.Event) ([]string, error)
+	Complete(ctx context.Context, c engine.Completion) (alreadyCompleted bool, err error)
 }
 
 // Config wires the API.

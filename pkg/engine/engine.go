@@ -29,6 +29,7 @@ type Store interface {
 	GetActivation(ctx context.Context, id string) (*run.Activation, error)
 	GetBranch(ctx context.Context, activationID, branchID string) (*run.Branch, error)
 	GetActionLog(ctx context.Context, activationID, actionID string) (*run.ActionLog, error)
+	UpdateBranch(ctx context.Context, b run.Branch) error
 	CommitStep(ctx context.Context, c run.StepCommit) (run.CommitResult, error)
 }
 
@@ -41,6 +42,13 @@ type Invoker interface {
 // activations and forks. Local: wake the workers; AWS: start one execution per branch.
 type Starter interface {
 	Start(ctx context.Context, refs []run.BranchRef) error
+}
+
+// Resumer wakes a branch parked on an async action once its completion is recorded. Local: wake the
+// workers; AWS: SendTaskSuccess with the task token the parked execution handed over. A Starter that also
+// implements Resumer is used as one.
+type Resumer interface {
+	Resume(ctx context.Context, ref run.BranchRef, taskToken string) error
 }
 
 // Config wires an Engine.

@@ -154,6 +154,9 @@ type Branch struct {
 	Payload      map[string]any `json:"payload"`
 	DueAt        time.Time      `json:"dueAt"`
 	Await        *Await         `json:"await,omitempty"`
+	// CompletedTokens holds the hashes of invocation tokens already completed on this branch, so that a
+	// provider repeating ReportActionInvocationCompleted is told so instead of "not found".
+	CompletedTokens []string `json:"completedTokens,omitempty"`
 }
 
 // Await is an async action's wait for ReportActionInvocationCompleted.

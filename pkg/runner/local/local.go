@@ -178,3 +178,9 @@ func (r *Runner) work(ctx context.Context, s Stepper, ref run.BranchRef) {
 		r.opts.Logger.Error("releasing branch failed", "err", err)
 	}
 }
+
+// Resume wakes the dispatcher: the completed branch is already due now in the store.
+func (r *Runner) Resume(_ context.Context, _ run.BranchRef, _ string) error {
+	r.Wake()
+	return nil
+}

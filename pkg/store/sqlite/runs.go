@@ -231,3 +231,22 @@ func (s *Store) ResetLeases(ctx context.Context) error {
 	_, err := s.write.ExecContext(ctx, `UPDATE branches SET lease_until = 0 WHERE lease_until <> 0`)
 	return wrap(err, "reset leases")
 }
+
+// UpdateBranch replaces a branch if it is still at version b.Version-1 (else errs.ErrConflict), moving its
+// due time with it: how completions and parked task tokens reach a waiting branch.
+func (s *Store) UpdateBranch(ctx context.Context, b run.Branch) error {
+	doc, err := encode(&b)
+	if err != nil {
+		return err
+	}
+	r, err := s.write.ExecContext(ctx, `UPDATE branches SET version = ?, state = ?, due_at = ?, doc = ?
+		WHERE activation_id = ? AND id = ? AND version = ?`,
+		b.Version, b.State, b.DueAt.UnixMilli(), doc, b.ActivationID, b.ID, b.Version-1)
+	if err != nil {
+		return wrap(err, "update branch")
+	}
+	if n, _ := r.RowsAffected(); n != 1 {
+		return fmt.Errorf("branch %s/%s moved on: %w", b.ActivationID, b.ID, errs.ErrConflict)
+	}
+	return nil
+}
