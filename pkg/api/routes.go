@@ -28,7 +28,13 @@ func (s *server) routes() http.Handler {
 
 	// Events and run logs.
 	handle("POST /automations/v1/events/report", s.reportEvent)
+	handle("POST /automations/v1/events/bulk-report", s.bulkReportEvent)
+	handle("POST /automations/v1/events/cancel", s.cancelEvent)
+	handle("POST /automations/v1/events/bulk-cancel", s.bulkCancelEvent)
+	handle("POST /automations/v1/events/test-automation", s.testAutomation)
+	handle("POST /automations/v1/activations/{activationId}/rerun", s.rerunActivation)
 	handle("POST /automations_runtime/v1/report-action-invocation-completed", s.reportActionInvocationCompleted)
+	handle("GET /v2/activation-logs", s.listActivationLogs)
 	handle("GET /v2/activation-logs/{activationId}", s.getActivationLog)
 	handle("GET /v2/activation-action-logs", s.listActionLogs)
 

@@ -34,12 +34,16 @@ type Store interface {
 	GetAutomation(ctx context.Context, siteID, id string) (*automation.Automation, error)
 	GetActivation(ctx context.Context, id string) (*run.Activation, error)
 	ListActionLogs(ctx context.Context, activationID string) ([]run.ActionLog, error)
+	ListActivations(ctx context.Context, q run.ActivationQuery) ([]run.Activation, string, error)
 }
 
 // Engine is the run-time the API drives.
 type Engine interface {
 	Report(ctx context.Context, ev engine.Event) ([]string, error)
 	Complete(ctx context.Context, c engine.Completion) (alreadyCompleted bool, err error)
+	CancelEvent(ctx context.Context, siteID, appID, triggerKey, externalEntityID string) (int, error)
+	TestRun(ctx context.Context, siteID, automationID string, payload map[string]any, by string) (string, error)
+	Rerun(ctx context.Context, siteID, activationID string, skipDelays bool, by string) (string, error)
 }
 
 // Config wires the API.

@@ -115,6 +115,14 @@ func writeJSON(w http.ResponseWriter, status int, v any, log *slog.Logger) {
 
 func (s *server) ok(w http.ResponseWriter, v any) { writeJSON(w, http.StatusOK, v, s.log) }
 
+// decodeOptional is decode for requests whose body may be empty.
+func (s *server) decodeOptional(r *http.Request, v any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	return s.decode(r, v)
+}
+
 // decode reads a JSON request body into v: 413 past the size limit, 400 for malformed JSON or a value
 // of the wrong type (naming the field).
 func (s *server) decode(r *http.Request, v any) error {

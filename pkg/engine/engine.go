@@ -26,6 +26,9 @@ type Store interface {
 	GetInstallation(ctx context.Context, siteID, appID string) (*catalog.Installation, error)
 	ListTriggerAutomations(ctx context.Context, siteID, appID, triggerKey string) ([]*automation.Automation, error)
 	CreateActivations(ctx context.Context, acts []run.NewActivation) error
+	CreateActivationsOnce(ctx context.Context, once run.Once, acts []run.NewActivation) (ids []string, fresh bool, err error)
+	CancelActivations(ctx context.Context, c run.Cancellation) ([]run.BranchRef, error)
+	GetAutomation(ctx context.Context, siteID, id string) (*automation.Automation, error)
 	GetActivation(ctx context.Context, id string) (*run.Activation, error)
 	GetBranch(ctx context.Context, activationID, branchID string) (*run.Branch, error)
 	GetActionLog(ctx context.Context, activationID, actionID string) (*run.ActionLog, error)
@@ -49,6 +52,12 @@ type Starter interface {
 // implements Resumer is used as one.
 type Resumer interface {
 	Resume(ctx context.Context, ref run.BranchRef, taskToken string) error
+}
+
+// Canceller stops the runtime's work on cancelled branches (AWS: StopExecution). The store has already
+// marked them DONE, so a runner without one needs nothing more.
+type Canceller interface {
+	Stop(ctx context.Context, refs []run.BranchRef) error
 }
 
 // Config wires an Engine.

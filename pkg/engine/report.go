@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/switchyard-dev/switchyard/pkg/automation"
+	"github.com/switchyard-dev/switchyard/pkg/catalog"
 	"github.com/switchyard-dev/switchyard/pkg/errs"
+	"github.com/switchyard-dev/switchyard/pkg/expr"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 	"github.com/switchyard-dev/switchyard/pkg/schema"
 )
@@ -20,12 +23,48 @@ type Event struct {
 	Payload          map[string]any
 	ExternalEntityID string
 	RequestID        string
+	Idempotency      *Idempotency
 }
+
+// Idempotency makes a repeated report with the same key (per app, trigger and site) start nothing.
+type Idempotency struct {
+	Key string
+	TTL time.Duration // 0 → DefaultIdempotencyTTL
+}
+
+// DefaultIdempotencyTTL is how long an idempotency key is remembered by default: a week, as Wix does.
+const DefaultIdempotencyTTL = 7 * 24 * time.Hour
 
 // Report starts one activation per ACTIVE automation of the site on (AppID, TriggerKey) and returns their
 // ids. The trigger must exist and its app be installed on the site (else 428); the payload must satisfy
 // Wix's key rules and the trigger's payload schema (else 400 naming the field).
 func (e *Engine) Report(ctx context.Context, ev Event) ([]string, error) {
+	if _, err := e.checkEvent(ctx, &ev); err != nil {
+		return nil, err
+	}
+	autos, err := e.store.ListTriggerAutomations(ctx, ev.SiteID, ev.AppID, ev.TriggerKey)
+	if err != nil {
+		return nil, fmt.Errorf("match automations: %w", err)
+	}
+	var news []run.NewActivation
+	for _, a := range autos {
+		if !a.IsActive() {
+			continue
+		}
+		n := e.newActivation(a, ev, run.Source{Kind: run.SourceTriggerEvent})
+		if !e.filtersPass(a, ev.Payload) {
+			n = e.skippedActivation(n, "TRIGGER_FILTERS_NOT_PASSED")
+		}
+		news = append(news, n)
+	}
+	if ev.Idempotency != nil {
+		return e.launchOnce(ctx, ev, news)
+	}
+	return e.launch(ctx, news)
+}
+
+// checkEvent applies ReportEvent's preconditions and payload rules; it returns the trigger.
+func (e *Engine) checkEvent(ctx context.Context, ev *Event) (*catalog.Trigger, error) {
 	trig, err := e.store.GetTrigger(ctx, ev.AppID, ev.TriggerKey)
 	if errors.Is(err, errs.ErrNotFound) {
 		return nil, errs.New(errs.FailedPrecondition, "TRIGGER_NOT_FOUND",
@@ -55,18 +94,64 @@ func (e *Engine) Report(ctx context.Context, ev Event) ([]string, error) {
 			return nil, errs.Violations(vs)
 		}
 	}
-	autos, err := e.store.ListTriggerAutomations(ctx, ev.SiteID, ev.AppID, ev.TriggerKey)
-	if err != nil {
-		return nil, fmt.Errorf("match automations: %w", err)
-	}
-	var news []run.NewActivation
-	for _, a := range autos {
-		if !a.IsActive() {
-			continue
+	return trig, nil
+}
+
+// filtersPass evaluates the trigger's filters: all must be true. A filter that cannot be evaluated
+// does not pass.
+func (e *Engine) filtersPass(a *automation.Automation, payload map[string]any) bool {
+	for _, f := range a.Configuration.Trigger.Filters {
+		t, err := expr.ParseTemplate(f.FilterExpression)
+		if err != nil {
+			return false
 		}
-		news = append(news, e.newActivation(a, ev, run.Source{Kind: run.SourceTriggerEvent}))
+		ok, err := t.EvalBool(&expr.Env{Payload: payload, Now: e.now})
+		if err != nil || !ok {
+			return false
+		}
 	}
-	return e.launch(ctx, news)
+	return true
+}
+
+// skippedActivation turns a new activation into one SKIPPED at once: it is logged, never run.
+func (e *Engine) skippedActivation(n run.NewActivation, reason string) run.NewActivation {
+	a := n.Activation
+	a.Status, a.OpenBranches = run.StatusSkipped, 0
+	a.Infos = run.ActivationInfos{Skipped: &run.SkippedInfo{Reason: reason, Payload: a.Infos.Initiated.Payload,
+		ExternalEntityID: a.ExternalEntityID, StatusChangedDate: a.CreatedDate}}
+	return run.NewActivation{Activation: a}
+}
+
+// launchOnce is launch behind the event's idempotency key.
+func (e *Engine) launchOnce(ctx context.Context, ev Event, news []run.NewActivation) ([]string, error) {
+	ttl := ev.Idempotency.TTL
+	if ttl <= 0 {
+		ttl = DefaultIdempotencyTTL
+	}
+	now := e.now().UTC()
+	once := run.Once{Scope: ev.SiteID + "/" + ev.AppID + "/" + ev.TriggerKey, Key: ev.Idempotency.Key,
+		CreatedDate: now, ExpiresAt: now.Add(ttl), ActivationIDs: make([]string, 0, len(news))}
+	for _, n := range news {
+		once.ActivationIDs = append(once.ActivationIDs, n.Activation.ID)
+	}
+	ids, fresh, err := e.store.CreateActivationsOnce(ctx, once, news)
+	if err != nil {
+		return nil, fmt.Errorf("create activations: %w", err)
+	}
+	if fresh {
+		e.start(ctx, rootRefs(news))
+	}
+	return ids, nil
+}
+
+func rootRefs(news []run.NewActivation) []run.BranchRef {
+	var refs []run.BranchRef
+	for _, n := range news {
+		for _, b := range n.Branches {
+			refs = append(refs, run.BranchRef{ActivationID: b.ActivationID, BranchID: b.ID})
+		}
+	}
+	return refs
 }
 
 // launch stores new activations with their root branches and schedules them.
@@ -78,14 +163,10 @@ func (e *Engine) launch(ctx context.Context, news []run.NewActivation) ([]string
 	if err := e.store.CreateActivations(ctx, news); err != nil {
 		return nil, fmt.Errorf("create activations: %w", err)
 	}
-	var refs []run.BranchRef
 	for _, n := range news {
 		ids = append(ids, n.Activation.ID)
-		for _, b := range n.Branches {
-			refs = append(refs, run.BranchRef{ActivationID: b.ActivationID, BranchID: b.ID})
-		}
 	}
-	e.start(ctx, refs)
+	e.start(ctx, rootRefs(news))
 	return ids, nil
 }
 
@@ -112,6 +193,10 @@ func (e *Engine) newActivation(a *automation.Automation, ev Event, src run.Sourc
 			ActionID: root, Payload: clonePayload(ev.Payload), DueAt: now})
 	}
 	act.OpenBranches = len(branches)
+	if len(branches) == 0 { // a draft run by hand: nothing to do, done at once
+		act.Status = run.StatusEnded
+		act.Infos.Ended = &run.EndedInfo{StatusChangedDate: now}
+	}
 	return run.NewActivation{Activation: act, Branches: branches}
 }
 

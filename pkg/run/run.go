@@ -284,3 +284,42 @@ type StepCommit struct {
 type CommitResult struct {
 	Ended bool // the last open branch ended: the activation is now ENDED
 }
+
+// Once is an idempotency record: the activations one reported event started, kept until ExpiresAt so that
+// a repeat of the event with the same key starts nothing (reference §3.1).
+type Once struct {
+	Scope         string    `json:"scope"` // site/app/trigger key: keys are per trigger of an app on a site
+	Key           string    `json:"key"`
+	ActivationIDs []string  `json:"activationIds"`
+	CreatedDate   time.Time `json:"createdDate"`
+	ExpiresAt     time.Time `json:"expiresAt"`
+}
+
+// Cancellation is what cancels pending activations: an event's entity, or an automation.
+type Cancellation struct {
+	SiteID           string
+	TriggerAppID     string // with TriggerKey and ExternalEntityID: CancelEvent
+	TriggerKey       string
+	ExternalEntityID string
+	AutomationID     string // or every pending activation of one automation (deactivated, deleted)
+	Reason           string
+	Initiator        *Initiator
+	Now              time.Time
+}
+
+// Cancellation reasons (reference §3.4).
+const (
+	CancelEventCancelled        = "EVENT_CANCELLED"
+	CancelAutomationDeactivated = "AUTOMATION_DEACTIVATED"
+	CancelAutomationDeleted     = "AUTOMATION_DELETED"
+	CancelByRefreshPayload      = "CANCELLED_BY_REFRESH_PAYLOAD"
+)
+
+// ActivationQuery selects a site's activations for the run-log list, newest first.
+type ActivationQuery struct {
+	SiteID       string
+	AutomationID string // optional
+	From, To     time.Time
+	Limit        int
+	Cursor       string
+}

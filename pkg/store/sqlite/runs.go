@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,28 +13,62 @@ import (
 
 // CreateActivations stores activations and their root branches in one transaction.
 func (s *Store) CreateActivations(ctx context.Context, news []run.NewActivation) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		for i := range news {
-			a := &news[i].Activation
-			doc, err := encode(a)
-			if err != nil {
+	return s.tx(ctx, func(tx *sql.Tx) error { return insertActivations(ctx, tx, news) })
+}
+
+// CreateActivationsOnce is CreateActivations behind an idempotency key: when an unexpired record for
+// (once.Scope, once.Key) exists it writes nothing and returns the first call's activation ids with
+// fresh=false. The check and the writes are one transaction, so concurrent duplicates start nothing twice.
+func (s *Store) CreateActivationsOnce(ctx context.Context, once run.Once, news []run.NewActivation) (ids []string, fresh bool, err error) {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		var prev run.Once
+		err := getDoc(ctx, tx, &prev, `SELECT doc FROM idempotency WHERE scope = ? AND key = ? AND expires_at > ?`,
+			once.Scope, once.Key, once.CreatedDate.UnixMilli())
+		if err == nil {
+			ids = prev.ActivationIDs
+			return nil
+		}
+		if !errors.Is(err, errs.ErrNotFound) {
+			return err
+		}
+		doc, err := encode(&once)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency (scope, key, expires_at, doc) VALUES (?, ?, ?, ?)
+			ON CONFLICT (scope, key) DO UPDATE SET expires_at = excluded.expires_at, doc = excluded.doc`,
+			once.Scope, once.Key, once.ExpiresAt.UnixMilli(), doc); err != nil {
+			return wrap(err, "record idempotency key")
+		}
+		ids, fresh = once.ActivationIDs, true
+		return insertActivations(ctx, tx, news)
+	})
+	return ids, fresh, err
+}
+
+func insertActivations(ctx context.Context, tx *sql.Tx, news []run.NewActivation) error {
+	for i := range news {
+		a := &news[i].Activation
+		doc, err := encode(a)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO activations (id, site_id, automation_id, status, created_at,
+			trigger_app_id, trigger_key, external_entity_id, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.ID, a.SiteID, a.AutomationID, a.Status, a.CreatedDate.UnixMilli(), a.TriggerAppID, a.TriggerKey,
+			a.ExternalEntityID, doc); err != nil {
+			if isUniqueViolation(err) {
+				return fmt.Errorf("activation %s: %w", a.ID, errs.ErrConflict)
+			}
+			return wrap(err, "insert activation")
+		}
+		for j := range news[i].Branches {
+			if err := insertBranch(ctx, tx, &news[i].Branches[j]); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO activations (id, site_id, automation_id, status, created_at, doc)
-				VALUES (?, ?, ?, ?, ?, ?)`, a.ID, a.SiteID, a.AutomationID, a.Status, a.CreatedDate.UnixMilli(), doc); err != nil {
-				if isUniqueViolation(err) {
-					return fmt.Errorf("activation %s: %w", a.ID, errs.ErrConflict)
-				}
-				return wrap(err, "insert activation")
-			}
-			for j := range news[i].Branches {
-				if err := insertBranch(ctx, tx, &news[i].Branches[j]); err != nil {
-					return err
-				}
-			}
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 func insertBranch(ctx context.Context, tx *sql.Tx, b *run.Branch) error {

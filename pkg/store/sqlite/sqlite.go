@@ -98,8 +98,17 @@ CREATE TABLE automations (site_id TEXT NOT NULL, id TEXT NOT NULL, revision INTE
 -- ReportEvent matches through this index only: never a scan of the site's automations.
 CREATE INDEX automations_by_trigger ON automations (site_id, trigger_app_id, trigger_key) WHERE runnable = 1;
 CREATE TABLE activations (id TEXT PRIMARY KEY, site_id TEXT NOT NULL, automation_id TEXT NOT NULL,
-	status TEXT NOT NULL, created_at INTEGER NOT NULL, doc BLOB NOT NULL);
-CREATE INDEX activations_by_automation ON activations (site_id, automation_id, created_at);
+	status TEXT NOT NULL, created_at INTEGER NOT NULL, trigger_app_id TEXT NOT NULL, trigger_key TEXT NOT NULL,
+	external_entity_id TEXT NOT NULL, doc BLOB NOT NULL);
+CREATE INDEX activations_by_automation ON activations (site_id, automation_id, created_at, id);
+CREATE INDEX activations_by_site ON activations (site_id, created_at, id);
+-- CancelEvent finds an entity's pending activations through this index.
+CREATE INDEX activations_pending_by_entity ON activations (site_id, trigger_app_id, trigger_key, external_entity_id)
+	WHERE external_entity_id <> '' AND status IN ('INITIATED', 'SCHEDULED', 'STARTED');
+CREATE INDEX activations_pending_by_automation ON activations (site_id, automation_id)
+	WHERE status IN ('INITIATED', 'SCHEDULED', 'STARTED');
+CREATE TABLE idempotency (scope TEXT NOT NULL, key TEXT NOT NULL, expires_at INTEGER NOT NULL, doc BLOB NOT NULL,
+	PRIMARY KEY (scope, key));
 -- Branches are the local runner's work queue: every branch not DONE is due at due_at.
 CREATE TABLE branches (activation_id TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
 	state TEXT NOT NULL, due_at INTEGER NOT NULL, lease_until INTEGER NOT NULL DEFAULT 0, doc BLOB NOT NULL,
