@@ -107,7 +107,6 @@ func finishBranches(ctx context.Context, tx *sql.Tx, activationID string, now ti
 	return refs, nil
 }
 
-
 // ListActivations pages through a site's activations (optionally of one automation) created in
 // [From, To), newest first. The cursor is opaque to callers.
 func (s *Store) ListActivations(ctx context.Context, q run.ActivationQuery) ([]run.Activation, string, error) {
