@@ -17,7 +17,7 @@ const (
 
 // setupSite registers an app with a trigger and two actions against provider, installs it on testSite and
 // returns an owner client and an app client for that site.
-func setupSite(t *testing.T, base, providerURL string) (owner, app client) {
+func setupSite(t testing.TB, base, providerURL string) (owner, app client) {
 	admin := client{t: t, base: base, key: testAdminKey}
 	admin.must("POST", "/v1/apps", map[string]any{"app": map[string]any{"id": testApp, "name": "Forms", "providerBaseUri": providerURL}})
 	admin.must("POST", "/v1/triggers", map[string]any{"trigger": map[string]any{

@@ -36,14 +36,14 @@ var listenRe = regexp.MustCompile(`listening on (http://\S+)`)
 
 // startServer runs `switchyard serve` in-process on a free port and returns its base URL; the server
 // stops when the test ends.
-func startServer(t *testing.T, dataDir string, env map[string]string) string {
+func startServer(t testing.TB, dataDir string, env map[string]string) string {
 	t.Helper()
 	base, _ := startStoppableServer(t, dataDir, env)
 	return base
 }
 
 // startStoppableServer also returns stop, which shuts the server down (as SIGTERM would) and waits.
-func startStoppableServer(t *testing.T, dataDir string, env map[string]string) (string, func()) {
+func startStoppableServer(t testing.TB, dataDir string, env map[string]string) (string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
@@ -84,7 +84,7 @@ func startStoppableServer(t *testing.T, dataDir string, env map[string]string) (
 
 // client calls the API with one key and site.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	key  string
 	site string

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -160,6 +161,9 @@ func toTime(v any) (time.Time, error) {
 	case float64:
 		return time.UnixMilli(int64(x)).UTC(), nil
 	case string:
+		if ms, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64); err == nil {
+			return time.UnixMilli(ms).UTC(), nil // epoch milliseconds sent as text
+		}
 		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
 			if t, err := time.Parse(layout, strings.TrimSpace(x)); err == nil {
 				return t.UTC(), nil

@@ -28,6 +28,7 @@ type Store interface {
 	CreateActivations(ctx context.Context, acts []run.NewActivation) error
 	CreateActivationsOnce(ctx context.Context, once run.Once, acts []run.NewActivation) (ids []string, fresh bool, err error)
 	CancelActivations(ctx context.Context, c run.Cancellation) ([]run.BranchRef, error)
+	Hit(ctx context.Context, c run.Counter) (allowed bool, err error)
 	GetAutomation(ctx context.Context, siteID, id string) (*automation.Automation, error)
 	GetActivation(ctx context.Context, id string) (*run.Activation, error)
 	GetBranch(ctx context.Context, activationID, branchID string) (*run.Branch, error)

@@ -265,3 +265,78 @@ func TestStepIsIdempotentAfterTheBranchMovedOn(t *testing.T) {
 		t.Fatalf("repeat step = %+v, calls %d", again, len(h.inv.calls))
 	}
 }
+
+func TestRateLimitActionPerUniqueIdentifierAndWindow(t *testing.T) {
+	h := newHarness(t)
+	one, hour, who := "{{1}}", "{{1}}", `{{var("contactId")}}`
+	id := h.report([]string{a1}, map[string]*automation.Action{
+		a1: {ID: a1, Type: automation.TypeRateLimit, RateLimitInfo: &automation.RateLimitInfo{MaxActivationsExpression: one,
+			RateLimitDurationExpression: &hour, RateLimitDurationTimeUnit: "HOURS", UniqueIdentifierExpression: &who, PostActionIDs: []string{a2}}},
+		a2: appAction(a2, nil),
+	}, map[string]any{"contactId": "c1"})
+	h.drain(id)
+	again := func(contact string) run.ActionLog {
+		ids, err := h.eng.Report(context.Background(), engine.Event{SiteID: site, AppID: app, TriggerKey: "t", Payload: map[string]any{"contactId": contact}})
+		must(t, err)
+		h.drain(ids[0])
+		if h.status(ids[0]) != run.StatusEnded {
+			t.Fatalf("activation %s", h.status(ids[0]))
+		}
+		return h.logs(ids[0])[a1]
+	}
+	if l := h.logs(id)[a1]; l.Status != run.ActionEnded || !l.EndedInfo.RateLimitActionInfo.Passed {
+		t.Fatalf("first pass = %+v", l)
+	}
+	if l := again("c1"); l.Status != run.ActionSkipped || l.SkippedInfo.Reason != "RATE_LIMIT_EXCEEDED" {
+		t.Fatalf("second for c1 = %+v", l)
+	}
+	if l := again("c2"); l.Status != run.ActionEnded {
+		t.Fatalf("first for c2 = %+v", l)
+	}
+	if len(h.inv.calls) != 2 {
+		t.Fatalf("posts of an exceeded limit ran: %d calls", len(h.inv.calls))
+	}
+	h.clock.Advance(time.Hour)
+	if l := again("c1"); l.Status != run.ActionEnded {
+		t.Fatalf("c1 in the next window = %+v", l)
+	}
+}
+
+func TestTriggerRateLimitSkipsActivation(t *testing.T) {
+	h := newHarness(t)
+	a := &automation.Automation{ID: "f0f0f0f0-0000-4000-8000-00000000000f", Revision: "1", Name: "n", Origin: "USER",
+		Configuration: &automation.Configuration{Status: "ACTIVE", Trigger: &automation.Trigger{AppID: app, TriggerKey: "t",
+			RateLimit: &automation.TriggerRateLimit{MaxActivationsExpression: "{{1}}"}},
+			RootActionIDs: []string{a1}, Actions: map[string]*automation.Action{a1: appAction(a1, nil)}}}
+	automation.Normalize(a)
+	must(t, h.store.CreateAutomation(context.Background(), site, a))
+	var statuses []run.Status
+	for i := 0; i < 2; i++ {
+		ids, err := h.eng.Report(context.Background(), engine.Event{SiteID: site, AppID: app, TriggerKey: "t"})
+		must(t, err)
+		h.drain(ids[0])
+		act, err := h.store.GetActivation(context.Background(), ids[0])
+		must(t, err)
+		statuses = append(statuses, act.Status)
+		if i == 1 && (act.Infos.Skipped == nil || act.Infos.Skipped.Reason != "RATE_LIMIT_EXCEEDED") {
+			t.Fatalf("second activation = %+v", act.Infos)
+		}
+	}
+	if statuses[0] != run.StatusEnded || statuses[1] != run.StatusSkipped {
+		t.Fatalf("statuses = %v", statuses)
+	}
+}
+
+func TestSetVariablesAndOutput(t *testing.T) {
+	h := newHarness(t)
+	id := h.report([]string{a1}, map[string]*automation.Action{
+		a1: {ID: a1, Type: automation.TypeSetVariables, SetVariablesInfo: &automation.SetVariablesInfo{
+			OutputMapping: map[string]any{"double": `{{multiply(var("points");2)}}`}, PostActionIDs: []string{a2}}},
+		a2: {ID: a2, Type: automation.TypeOutput, OutputInfo: &automation.OutputInfo{OutputMapping: map[string]any{"result": `{{var("setVariable.double")}}`}}},
+	}, map[string]any{"points": 21.0})
+	h.drain(id)
+	logs := h.logs(id)
+	if got := logs[a2].EndedInfo.OutputActionInfo.Output["result"]; got != 42.0 {
+		t.Fatalf("output = %v (logs %+v)", got, logs)
+	}
+}

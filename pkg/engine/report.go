@@ -54,6 +54,10 @@ func (e *Engine) Report(ctx context.Context, ev Event) ([]string, error) {
 		n := e.newActivation(a, ev, run.Source{Kind: run.SourceTriggerEvent})
 		if !e.filtersPass(a, ev.Payload) {
 			n = e.skippedActivation(n, "TRIGGER_FILTERS_NOT_PASSED")
+		} else if ok, err := e.triggerAllows(ctx, ev.SiteID, a, ev.Payload); err != nil {
+			return nil, fmt.Errorf("trigger rate limit: %w", err)
+		} else if !ok {
+			n = e.skippedActivation(n, "RATE_LIMIT_EXCEEDED")
 		}
 		news = append(news, n)
 	}

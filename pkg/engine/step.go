@@ -159,8 +159,17 @@ func (e *Engine) runAction(ctx context.Context, s *step) error {
 			e.runSetVariables(s, a)
 			return nil
 		}
+	case automation.TypeRateLimit:
+		if a.RateLimitInfo != nil {
+			return e.runRateLimit(ctx, s, a)
+		}
+	case automation.TypeOutput:
+		if a.OutputInfo != nil {
+			e.runOutput(s, a)
+			return nil
+		}
 	}
-	// RATE_LIMIT and OUTPUT run in a later version; an *Info missing for its type is rejected at save.
+	// An *Info missing for its type is rejected at save; an unknown type can only come from a newer writer.
 	s.fail(a, fmt.Sprintf("action type %s is not supported by this version of Switchyard", a.Type), "UNSUPPORTED")
 	s.advance(a.PostActionIDs())
 	return nil

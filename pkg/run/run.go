@@ -220,6 +220,7 @@ type ActionEndedInfo struct {
 	RateLimitActionInfo    *Passed           `json:"rateLimitActionInfo,omitempty"`
 	DelayActionInfo        *DelayPayload     `json:"delayActionInfo,omitempty"`
 	SetVariablesActionInfo *AppDefinedOutput `json:"setVariablesActionInfo,omitempty"`
+	OutputActionInfo       *AppDefinedOutput `json:"outputActionInfo,omitempty"`
 	StatusChangedDate      time.Time         `json:"statusChangedDate"`
 }
 
@@ -322,4 +323,12 @@ type ActivationQuery struct {
 	From, To     time.Time
 	Limit        int
 	Cursor       string
+}
+
+// Counter is one rate-limit window: at most Limit hits of Key until ExpiresAt (zero: never expires).
+type Counter struct {
+	Key       string
+	Limit     int
+	ExpiresAt time.Time
+	Now       time.Time
 }

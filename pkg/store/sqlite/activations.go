@@ -174,3 +174,31 @@ func decodeCursor(c string) (int64, string, error) {
 	}
 	return n, id, nil
 }
+
+// Hit counts one use of a rate-limit window and reports whether it was within the limit; a window past
+// its expiry starts again from zero. Check and increment are one transaction.
+func (s *Store) Hit(ctx context.Context, c run.Counter) (allowed bool, err error) {
+	exp := int64(0)
+	if !c.ExpiresAt.IsZero() {
+		exp = c.ExpiresAt.UnixMilli()
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		var count, expiresAt int64
+		err := tx.QueryRowContext(ctx, `SELECT count, expires_at FROM counters WHERE key = ?`, c.Key).Scan(&count, &expiresAt)
+		switch {
+		case isNoRows(err):
+		case err != nil:
+			return wrap(err, "read counter")
+		case expiresAt != 0 && expiresAt <= c.Now.UnixMilli():
+			count = 0 // the stored window is over
+		}
+		if count >= int64(c.Limit) {
+			return nil
+		}
+		allowed = true
+		_, err = tx.ExecContext(ctx, `INSERT INTO counters (key, count, expires_at) VALUES (?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET count = excluded.count, expires_at = excluded.expires_at`, c.Key, count+1, exp)
+		return wrap(err, "write counter")
+	})
+	return allowed, err
+}

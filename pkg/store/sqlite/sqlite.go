@@ -107,6 +107,7 @@ CREATE INDEX activations_pending_by_entity ON activations (site_id, trigger_app_
 	WHERE external_entity_id <> '' AND status IN ('INITIATED', 'SCHEDULED', 'STARTED');
 CREATE INDEX activations_pending_by_automation ON activations (site_id, automation_id)
 	WHERE status IN ('INITIATED', 'SCHEDULED', 'STARTED');
+CREATE TABLE counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE idempotency (scope TEXT NOT NULL, key TEXT NOT NULL, expires_at INTEGER NOT NULL, doc BLOB NOT NULL,
 	PRIMARY KEY (scope, key));
 -- Branches are the local runner's work queue: every branch not DONE is due at due_at.
