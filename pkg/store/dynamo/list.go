@@ -2,15 +2,12 @@ package dynamo
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/switchyard-dev/switchyard/pkg/errs"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 )
 
@@ -29,7 +26,7 @@ func (s *Store) ListActivations(ctx context.Context, q run.ActivationQuery) ([]r
 	// Every sort key of an activation created before To is below "<To>#" (the id follows the '#').
 	hi := createdSortKey(q.To.UnixMilli(), "")
 	if q.Cursor != "" {
-		at, id, err := decodeCursor(q.Cursor)
+		at, id, err := run.DecodeActivationCursor(q.Cursor)
 		if err != nil {
 			return nil, "", err
 		}
@@ -68,7 +65,7 @@ read:
 	if len(entries) > q.Limit {
 		last := entries[q.Limit-1].sortKey
 		ms, _ := strconv.ParseInt(last[:13], 10, 64)
-		next = encodeCursor(ms, last[14:])
+		next = run.EncodeActivationCursor(ms, last[14:])
 		entries = entries[:q.Limit]
 	}
 	if len(entries) == 0 {
@@ -104,26 +101,4 @@ read:
 		out = append(out, *a)
 	}
 	return out, next, nil
-}
-
-// encodeCursor and decodeCursor use SQLite's cursor format: base64url("<created ms>|<id>").
-func encodeCursor(at int64, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at, 10) + "|" + id))
-}
-
-func decodeCursor(c string) (int64, string, error) {
-	bad := errs.Violation("cursorPaging.cursor", "FORMAT", "is not a cursor this server issued")
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, "", bad
-	}
-	at, id, ok := strings.Cut(string(raw), "|")
-	if !ok {
-		return 0, "", bad
-	}
-	n, err := strconv.ParseInt(at, 10, 64)
-	if err != nil {
-		return 0, "", bad
-	}
-	return n, id, nil
 }

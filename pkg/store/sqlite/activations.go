@@ -3,13 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
-	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/switchyard-dev/switchyard/pkg/errs"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 )
 
@@ -117,7 +113,7 @@ func (s *Store) ListActivations(ctx context.Context, q run.ActivationQuery) ([]r
 		args = append(args, q.AutomationID)
 	}
 	if q.Cursor != "" {
-		at, id, err := decodeCursor(q.Cursor)
+		at, id, err := run.DecodeActivationCursor(q.Cursor)
 		if err != nil {
 			return nil, "", err
 		}
@@ -143,7 +139,7 @@ func (s *Store) ListActivations(ctx context.Context, q run.ActivationQuery) ([]r
 			return nil, "", wrap(err, "scan activation")
 		}
 		if len(out) == q.Limit {
-			return out, encodeCursor(lastAt, lastID), nil
+			return out, run.EncodeActivationCursor(lastAt, lastID), nil
 		}
 		if err := decode(doc, &a); err != nil {
 			return nil, "", err
@@ -152,27 +148,6 @@ func (s *Store) ListActivations(ctx context.Context, q run.ActivationQuery) ([]r
 		lastAt, lastID = at, id
 	}
 	return out, "", wrap(rows.Err(), "list activations")
-}
-
-func encodeCursor(at int64, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at, 10) + "|" + id))
-}
-
-func decodeCursor(c string) (int64, string, error) {
-	bad := errs.Violation("cursorPaging.cursor", "FORMAT", "is not a cursor this server issued")
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, "", bad
-	}
-	at, id, ok := strings.Cut(string(raw), "|")
-	if !ok {
-		return 0, "", bad
-	}
-	n, err := strconv.ParseInt(at, 10, 64)
-	if err != nil {
-		return 0, "", fmt.Errorf("%w", bad)
-	}
-	return n, id, nil
 }
 
 // Hit counts one use of a rate-limit window and reports whether it was within the limit; a window past
