@@ -332,3 +332,9 @@ type Counter struct {
 	ExpiresAt time.Time
 	Now       time.Time
 }
+
+// Release ends a worker's lease on a branch; it can be claimed again once due and past Until.
+type Release struct {
+	Ref   BranchRef
+	Until time.Time
+}

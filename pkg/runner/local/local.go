@@ -18,6 +18,7 @@ import (
 type Queue interface {
 	ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]run.BranchRef, error)
 	Release(ctx context.Context, ref run.BranchRef, until time.Time) error
+	ReleaseMany(ctx context.Context, rs []run.Release) error
 	NextDue(ctx context.Context) (time.Time, bool, error)
 	ResetLeases(ctx context.Context) error
 }
@@ -43,7 +44,8 @@ type Runner struct {
 	q        Queue
 	opts     Options
 	wake     chan struct{}
-	draining atomic.Bool // shutting down: finish the current step of each branch, start no further one
+	released chan run.Release // workers' finished branches, released by the dispatcher in batches
+	draining atomic.Bool      // shutting down: finish the current step of each branch, start no further one
 }
 
 // New returns a runner over q.
@@ -69,7 +71,7 @@ func New(q Queue, o Options) *Runner {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{q: q, opts: o, wake: make(chan struct{}, 1)}
+	return &Runner{q: q, opts: o, wake: make(chan struct{}, 1), released: make(chan run.Release, 4*o.Workers)}
 }
 
 // Start tells the runner that branches became runnable. They are already durable; this only cuts the
@@ -99,6 +101,7 @@ func (r *Runner) Run(ctx context.Context, s Stepper) error {
 	slots := make(chan struct{}, r.opts.Workers)
 	var wg sync.WaitGroup
 	for {
+		r.flushReleases(ctx)
 		free := r.opts.Workers - len(slots)
 		if free > 0 {
 			refs, err := r.q.ClaimDue(ctx, r.opts.Now(), r.opts.Lease, free)
@@ -150,7 +153,28 @@ func (r *Runner) drain(wg *sync.WaitGroup, cancelSteps context.CancelFunc) error
 		cancelSteps()
 		<-done
 	}
+	r.flushReleases(context.Background())
 	return nil
+}
+
+// flushReleases writes the releases the workers queued, in one transaction.
+func (r *Runner) flushReleases(ctx context.Context) {
+	var batch []run.Release
+	for {
+		select {
+		case rel := <-r.released:
+			batch = append(batch, rel)
+			continue
+		default:
+		}
+		break
+	}
+	if len(batch) == 0 {
+		return
+	}
+	if err := r.q.ReleaseMany(context.WithoutCancel(ctx), batch); err != nil {
+		r.opts.Logger.Error("releasing branches failed; their leases will lapse", "err", err, "branches", len(batch))
+	}
 }
 
 // work steps one claimed branch while it has immediate work, then releases it.
@@ -174,8 +198,12 @@ func (r *Runner) work(ctx context.Context, s Stepper, ref run.BranchRef) {
 	if backoff > 0 {
 		until = r.opts.Now().Add(backoff)
 	}
-	if err := r.q.Release(context.WithoutCancel(ctx), ref, until); err != nil {
-		r.opts.Logger.Error("releasing branch failed", "err", err)
+	select {
+	case r.released <- run.Release{Ref: ref, Until: until}:
+	default: // the dispatcher is behind: release directly rather than wait
+		if err := r.q.Release(context.WithoutCancel(ctx), ref, until); err != nil {
+			r.opts.Logger.Error("releasing branch failed", "err", err)
+		}
 	}
 }
 

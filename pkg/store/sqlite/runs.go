@@ -240,6 +240,24 @@ func (s *Store) Release(ctx context.Context, ref run.BranchRef, until time.Time)
 	return wrap(err, "release branch")
 }
 
+// ReleaseMany is Release for several branches in one transaction: the local runner batches the releases
+// of its workers so that each finished branch does not cost a write transaction of its own.
+func (s *Store) ReleaseMany(ctx context.Context, rs []run.Release) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, r := range rs {
+			var ms int64
+			if !r.Until.IsZero() {
+				ms = r.Until.UnixMilli()
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE branches SET lease_until = ? WHERE activation_id = ? AND id = ?`,
+				ms, r.Ref.ActivationID, r.Ref.BranchID); err != nil {
+				return wrap(err, "release branch")
+			}
+		}
+		return nil
+	})
+}
+
 // NextDue reports when the earliest unfinished branch becomes claimable (ok=false when none will).
 func (s *Store) NextDue(ctx context.Context) (t time.Time, ok bool, err error) {
 	var due, backoff sql.NullInt64
