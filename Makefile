@@ -17,8 +17,8 @@ test: tools
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
-## build: the local binary
-build:
+## build: the local binary and every Lambda function (bin/lambda/<name>/bootstrap, linux/arm64)
+build: lambdas
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/switchyard ./cmd/switchyard
 
 ## bench: Go benchmarks with their figures
@@ -40,3 +40,6 @@ tools:
 
 clean:
 	rm -rf $(BIN)
+
+# Lambda builds (after the targets above, so `make` alone still means `make run`).
+include build/lambdas.mk
