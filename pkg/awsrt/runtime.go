@@ -1,0 +1,96 @@
+package awsrt
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/switchyard-dev/switchyard/pkg/api"
+	"github.com/switchyard-dev/switchyard/pkg/engine"
+	"github.com/switchyard-dev/switchyard/pkg/provider"
+	"github.com/switchyard-dev/switchyard/pkg/run"
+	"github.com/switchyard-dev/switchyard/pkg/schema"
+)
+
+// Store is the persistence the functions need: what the API and the engine need. The DynamoDB store
+// satisfies it in production; tests may pass any other implementation (the SQLite store does too).
+type Store interface {
+	api.Store
+	engine.Store
+}
+
+// ActivationFailer is the store method FailHandler needs to mark an activation FAILED. A store without
+// it gets the fallback described at FailHandler.
+type ActivationFailer interface {
+	FailActivation(ctx context.Context, activationID string, info run.FailedInfo) error
+}
+
+// Deps are the dependencies New wires; Load builds the production ones.
+type Deps struct {
+	Store Store
+	// Starter starts executions for new activations and forks. The sfn runner is also the engine's
+	// Resumer (SendTaskSuccess for completions, and for engine-park when the wait is already over) and
+	// Canceller (StopExecution).
+	Starter engine.Starter
+	Invoker engine.Invoker // nil: the provider client with the SSRF guard from Config
+	Now     func() time.Time
+	Logger  *slog.Logger
+}
+
+// Runtime holds everything one function instance serves; build it once per cold start.
+type Runtime struct {
+	cfg     Config
+	store   Store
+	engine  *engine.Engine
+	resumer engine.Resumer
+	http    http.Handler
+	adapter *httpadapter.HandlerAdapterV2
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+// New wires a Runtime from cfg and d.
+func New(cfg Config, d Deps) (*Runtime, error) {
+	if d.Store == nil {
+		return nil, errors.New("awsrt: no store")
+	}
+	if cfg.StepsPerInvocation <= 0 {
+		cfg.StepsPerInvocation = 1
+	}
+	now := d.Now
+	if now == nil {
+		now = time.Now
+	}
+	log := d.Logger
+	if log == nil {
+		// Lambda sends stdout to CloudWatch Logs; JSON lines are what Logs Insights queries.
+		log = slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	}
+	inv := d.Invoker
+	if inv == nil {
+		inv = provider.NewClient(provider.Options{Guard: &provider.AddressGuard{
+			AllowPrivate: cfg.AllowPrivateProviders, AllowCIDRs: cfg.AllowedProviderCIDRs}})
+	}
+	schemas := schema.NewCache(0)
+	eng := engine.New(engine.Config{Store: d.Store, Invoker: inv, Starter: d.Starter, Schemas: schemas, Now: now, Logger: log})
+	h := api.NewServer(api.Config{Store: d.Store, Engine: eng, AdminKeyHash: cfg.AdminKeyHash, Schemas: schemas, Now: now, Logger: log})
+	resumer, _ := d.Starter.(engine.Resumer)
+	return &Runtime{cfg: cfg, store: d.Store, engine: eng, resumer: resumer, http: h, adapter: httpadapter.NewV2(h),
+		now: now, log: log}, nil
+}
+
+// HTTPHandler is the REST API as a plain http.Handler (what APIHandler serves).
+func (rt *Runtime) HTTPHandler() http.Handler { return rt.http }
+
+// APIHandler serves one API Gateway HTTP API (payload format 2.0) request with the REST API. Every API
+// function serves the whole API — routing happens in the handler — and the template attaches each
+// function to its own route, which gives per-method IAM, scaling and metrics.
+func (rt *Runtime) APIHandler(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return rt.adapter.ProxyWithContext(ctx, ev)
+}
