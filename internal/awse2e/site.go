@@ -2,7 +2,7 @@
 // bound to a local Lambda Invoke API, the real state machine definition executed by
 // aws-local-stepfunctions, the DynamoDB store on DynamoDB Local, a real provider over HTTP, and the REST
 // API driving it all. Its tests are the proof that statemachines/activation.asl.json works with the
-// engine; see README-AWS.md.
+// engine; see "Running Switchyard on AWS" in the README.
 //
 // This file holds the fixtures the tests share with pkg/awsrt's tests: an API client that talks to an
 // http.Handler directly, a site with an app, a trigger and actions registered through the API, and
