@@ -121,9 +121,11 @@ func TestBulkReportAndCancelWaitingActivations(t *testing.T) {
 	third := results[2].(map[string]any)["activationIds"].([]any)[0].(string)
 
 	// Both wait in their day-long delay; cancel the entity of the first.
-	waitFor(t, func() bool {
-		return owner.must("GET", "/v2/activation-logs/"+first, nil)["activationLog"].(map[string]any)["status"] == "STARTED"
-	})
+	for _, id := range []string{first, third} {
+		waitFor(t, func() bool {
+			return owner.must("GET", "/v2/activation-logs/"+id, nil)["activationLog"].(map[string]any)["status"] == "STARTED"
+		})
+	}
 	var e map[string]any
 	if code := owner.call("POST", "/automations/v1/events/cancel", map[string]any{"triggerKey": "form_submitted", "externalEntityId": e1}, &e); code != http.StatusForbidden {
 		t.Fatalf("owner cancelled an app's event: %d", code)
