@@ -24,7 +24,18 @@ func (s *server) routes() http.Handler {
 	for _, p := range []string{"", "/automations-service"} {
 		handle("POST "+p+"/v2/automations", s.createAutomation)
 		handle("GET "+p+"/v2/automations/{automationId}", s.getAutomation)
+		handle("PATCH "+p+"/v2/automations/{automationId}", s.updateAutomation)
+		handle("DELETE "+p+"/v2/automations/{automationId}", s.deleteAutomation)
+		handle("POST "+p+"/v2/bulk/automations/delete", s.bulkDeleteAutomations)
+		handle("POST "+p+"/v2/automations/query", s.queryAutomations)
+		handle("POST "+p+"/v2/automations/validate", s.validateAutomation)
+		handle("GET "+p+"/v2/automations/actions/quota", s.getActionsQuotaInfo)
+		handle("POST "+p+"/v2/automations/{automationId}/validate", s.validateAutomationByID)
+		handle("GET "+p+"/v2/automations/schema/{automationId}/{actionId}", s.getAutomationActionSchema)
 	}
+
+	handle("GET /v1/automation-revisions/{automationId}", s.getAutomationRevision)
+	handle("GET /automations-service/v1/automation-revisions/{automationId}", s.getAutomationRevision)
 
 	// Events and run logs.
 	handle("POST /automations/v1/events/report", s.reportEvent)

@@ -144,4 +144,44 @@ func TestRealSDKRequests(t *testing.T) {
 			t.Fatalf("%d %v", code, out)
 		}
 	})
+	t.Run("every other implemented SDK call gets the answer a client expects", func(t *testing.T) {
+		for _, tc := range []struct {
+			call   string
+			key    string
+			status int
+			check  func(map[string]any) bool
+		}{
+			{"PATCH /v2/automations/bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb", adminKey, 404, appCode("AUTOMATION_NOT_FOUND")},
+			{"DELETE /v2/automations/bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb", adminKey, 404, appCode("AUTOMATION_NOT_FOUND")},
+			{"POST /v2/bulk/automations/delete", adminKey, 200, func(o map[string]any) bool {
+				return fmt.Sprint(o["bulkActionMetadata"].(map[string]any)["totalFailures"]) == "2"
+			}},
+			{"POST /v2/automations/query", adminKey, 200, func(o map[string]any) bool { _, ok := o["pagingMetadata"]; return ok }},
+			{"POST /v2/automations/validate", adminKey, 400, func(o map[string]any) bool {
+				return strings.Contains(fmt.Sprint(o["details"]), "automation.name")
+			}},
+			{"GET /v2/automations/actions/quota", adminKey, 200, func(o map[string]any) bool { _, ok := o["actionProviderQuotaInfo"]; return ok }},
+			{"GET /v2/automations/schema/bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb/cccccccc-cccc-cccc-cccc-cccccccccccc", adminKey, 404, appCode("AUTOMATION_NOT_FOUND")},
+			{"POST /automations/v1/events/bulk-report", sdkAppKey, 200, func(o map[string]any) bool { return len(o["results"].([]any)) == 2 }},
+			{"POST /automations/v1/events/cancel", sdkAppKey, 200, nil},
+			{"POST /automations/v1/events/bulk-cancel", sdkAppKey, 200, func(o map[string]any) bool { return len(o["results"].([]any)) == 2 }},
+		} {
+			r, ok := reqs[tc.call]
+			if !ok {
+				t.Fatalf("no SDK request %q in testdata", tc.call)
+			}
+			code, out := f.replay(r, tc.key)
+			if code != tc.status || (tc.check != nil && !tc.check(out)) {
+				t.Errorf("%s: %d %v", tc.call, code, out)
+			}
+		}
+	})
+}
+
+func appCode(code string) func(map[string]any) bool {
+	return func(o map[string]any) bool {
+		d, _ := o["details"].(map[string]any)
+		a, _ := d["applicationError"].(map[string]any)
+		return a != nil && a["code"] == code
+	}
 }

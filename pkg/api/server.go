@@ -16,6 +16,7 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/engine"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 	"github.com/switchyard-dev/switchyard/pkg/schema"
+	"github.com/switchyard-dev/switchyard/pkg/wql"
 )
 
 // Store is the persistence the API needs.
@@ -32,6 +33,10 @@ type Store interface {
 	GetAPIKeyByHash(ctx context.Context, hash string) (*access.APIKey, error)
 	CreateAutomation(ctx context.Context, siteID string, a *automation.Automation) error
 	GetAutomation(ctx context.Context, siteID, id string) (*automation.Automation, error)
+	UpdateAutomation(ctx context.Context, siteID string, a *automation.Automation, expectedRevision int64) error
+	DeleteAutomation(ctx context.Context, siteID, id string) error
+	GetAutomationRevision(ctx context.Context, siteID, id string, revision int64) (*automation.Automation, error)
+	QueryAutomations(ctx context.Context, siteID string, q *wql.Query) ([]*automation.Automation, string, error)
 	GetActivation(ctx context.Context, id string) (*run.Activation, error)
 	ListActionLogs(ctx context.Context, activationID string) ([]run.ActionLog, error)
 	ListActivations(ctx context.Context, q run.ActivationQuery) ([]run.Activation, string, error)
@@ -44,6 +49,7 @@ type Engine interface {
 	CancelEvent(ctx context.Context, siteID, appID, triggerKey, externalEntityID string) (int, error)
 	TestRun(ctx context.Context, siteID, automationID string, payload map[string]any, by string) (string, error)
 	Rerun(ctx context.Context, siteID, activationID string, skipDelays bool, by string) (string, error)
+	CancelAutomation(ctx context.Context, siteID, automationID, reason string, by *run.Initiator) (int, error)
 }
 
 // Config wires the API.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -283,5 +284,173 @@ func TestTerminalStatuses(t *testing.T) {
 		if st.Terminal() != in[st] {
 			t.Errorf("status %s: Terminal() = %v, in the commit condition = %v", st, st.Terminal(), in[st])
 		}
+	}
+}
+
+// testAutomation is a runnable automation of (appA, trigger) at revision 1.
+func testAutomation(id string) *automation.Automation {
+	return &automation.Automation{ID: id, Revision: "1", Name: "automation " + id,
+		Configuration: &automation.Configuration{Status: automation.StatusActive,
+			Trigger:       &automation.Trigger{AppID: "app", TriggerKey: "t"},
+			RootActionIDs: []string{"root"},
+			Actions: map[string]*automation.Action{"root": {ID: "root", Type: automation.TypeDelay,
+				DelayInfo: &automation.DelayInfo{OffsetTimeUnit: "MINUTES"}}}}}
+}
+
+// revisionItems reads the raw items of an automation's revision partition.
+func revisionItems(t *testing.T, s *Store, site, id string) []item {
+	t.Helper()
+	var out []item
+	must(t, s.query(t.Context(), "revisions", &dynamodb.QueryInput{ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: aws.String("#pk = :pk"), ExpressionAttributeNames: names("#pk"),
+		ExpressionAttributeValues: item{":pk": str(automationRevisions(site, id))}}, func(it item) error {
+		out = append(out, it)
+		return nil
+	}))
+	return out
+}
+
+// TestAutomationLongHistory: an automation with more revisions than one transaction (or one BatchWriteItem)
+// can delete loses them all.
+func TestAutomationLongHistory(t *testing.T) {
+	t.Parallel()
+	s := newLocalStore(t)
+	c := t.Context()
+	a := testAutomation("long")
+	must(t, s.CreateAutomation(c, "site", a))
+	const revisions = 130 // more than one transaction holds: BatchWriteItem calls of 25, …, 25 and 5
+	for rev := int64(2); rev <= revisions; rev++ {
+		a.Revision = strconv.FormatInt(rev, 10)
+		must(t, s.UpdateAutomation(c, "site", a, rev-1))
+	}
+	if n := len(revisionItems(t, s, "site", a.ID)); n != revisions {
+		t.Fatalf("%d revision items, want %d", n, revisions)
+	}
+	if got, err := s.GetAutomationRevision(c, "site", a.ID, 100); err != nil || got.Revision != "100" {
+		t.Errorf("GetAutomationRevision(100) = %+v, %v", got, err)
+	}
+	must(t, s.DeleteAutomation(c, "site", a.ID))
+	if left := revisionItems(t, s, "site", a.ID); len(left) != 0 {
+		t.Errorf("%d revision items left after delete", len(left))
+	}
+	if _, err := s.GetAutomation(c, "site", a.ID); !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("GetAutomation after delete: err = %v, want not found", err)
+	}
+}
+
+// TestAutomationWithoutRevisionAttribute: an automation item written before automations carried their
+// revision as an attribute is updated (guarded by its document) and deleted like any other.
+func TestAutomationWithoutRevisionAttribute(t *testing.T) {
+	t.Parallel()
+	s := newLocalStore(t)
+	c := t.Context()
+	for _, id := range []string{"old-1", "old-2"} {
+		old := testAutomation(id)
+		old.Revision = "3"
+		doc, err := encodeDoc("automation", old)
+		must(t, err)
+		pk, sk := automationKey("site", id)
+		rawPut(t, s, newItem("automation", pk, sk, doc))
+	}
+
+	next := testAutomation("old-1")
+	next.Revision, next.Name = "4", "updated"
+	if err := s.UpdateAutomation(c, "site", next, 2); !errors.Is(err, errs.ErrConflict) {
+		t.Errorf("UpdateAutomation at revision 2 of a revision-3 item: err = %v, want conflict", err)
+	}
+	must(t, s.UpdateAutomation(c, "site", next, 3))
+	if got, err := s.GetAutomation(c, "site", "old-1"); err != nil || got.Name != "updated" {
+		t.Errorf("GetAutomation after update = %+v, %v", got, err)
+	}
+	if got, err := s.GetAutomationRevision(c, "site", "old-1", 4); err != nil || got.Name != "updated" {
+		t.Errorf("GetAutomationRevision(4) = %+v, %v", got, err)
+	}
+	next.Revision = "5"
+	must(t, s.UpdateAutomation(c, "site", next, 4)) // now through the revision attribute
+
+	must(t, s.DeleteAutomation(c, "site", "old-2"))
+	if _, err := s.GetAutomation(c, "site", "old-2"); !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("GetAutomation of a deleted legacy item: err = %v, want not found", err)
+	}
+}
+
+// TestAutomationItemSizes: an automation near MaxDocBytes is created, updated and read back, although
+// each write carries its document twice (the automation and its revision item).
+func TestAutomationItemSizes(t *testing.T) {
+	t.Parallel()
+	s := newLocalStore(t)
+	c := t.Context()
+	a := testAutomation("big")
+	a.Name = strings.Repeat("x", MaxDocBytes-1000)
+	must(t, s.CreateAutomation(c, "site", a))
+	a.Revision = "2"
+	must(t, s.UpdateAutomation(c, "site", a, 1))
+	for rev := int64(1); rev <= 2; rev++ {
+		if got, err := s.GetAutomationRevision(c, "site", "big", rev); err != nil || len(got.Name) != len(a.Name) {
+			t.Errorf("GetAutomationRevision(%d) of a big automation: %v", rev, err)
+		}
+	}
+	a.Revision, a.Name = "3", strings.Repeat("y", MaxDocBytes)
+	if err := s.UpdateAutomation(c, "site", a, 2); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("UpdateAutomation over MaxDocBytes: err = %v, want ErrTooLarge", err)
+	}
+}
+
+// TestAutomationHalfDeleted: a deletion that died after marking the automation leaves it absent to every
+// reader and to updates; deleting it again (not found) or creating the id again finishes the deletion.
+func TestAutomationHalfDeleted(t *testing.T) {
+	t.Parallel()
+	s := newLocalStore(t)
+	c := t.Context()
+	mark := func(id string) {
+		t.Helper()
+		pk, sk := automationKey("site", id)
+		_, err := s.db.UpdateItem(c, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: keyAttrs(pk, sk),
+			UpdateExpression:          aws.String("SET #deleting = :now REMOVE #gsi1pk, #gsi1sk"),
+			ExpressionAttributeNames:  names("#deleting #gsi1pk #gsi1sk"),
+			ExpressionAttributeValues: item{":now": num(time.Now().UnixMilli())}})
+		must(t, err)
+	}
+	for _, id := range []string{"half-1", "half-2"} {
+		a := testAutomation(id)
+		must(t, s.CreateAutomation(c, "site", a))
+		a.Revision = "2"
+		must(t, s.UpdateAutomation(c, "site", a, 1))
+		mark(id)
+	}
+
+	if _, err := s.GetAutomation(c, "site", "half-1"); !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("GetAutomation of a half-deleted automation: err = %v, want not found", err)
+	}
+	next := testAutomation("half-1")
+	next.Revision = "3"
+	if err := s.UpdateAutomation(c, "site", next, 2); !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("UpdateAutomation of a half-deleted automation: err = %v, want not found", err)
+	}
+	if list, err := s.ListTriggerAutomations(c, "site", "app", "t"); err != nil || len(list) != 0 {
+		t.Errorf("ListTriggerAutomations = %d automations, %v; want none", len(list), err)
+	}
+
+	// Deleting again: not found, and the deletion is finished.
+	if err := s.DeleteAutomation(c, "site", "half-1"); !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("DeleteAutomation of a half-deleted automation: err = %v, want not found", err)
+	}
+	if left := revisionItems(t, s, "site", "half-1"); len(left) != 0 {
+		t.Errorf("%d revision items left after the second delete", len(left))
+	}
+	pk, sk := automationKey("site", "half-1")
+	if _, err := s.get(c, "raw", pk, sk); !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("the marked item survived the second delete: err = %v", err)
+	}
+
+	// Creating the id again: the old history is gone first.
+	again := testAutomation("half-2")
+	again.Name = "again"
+	must(t, s.CreateAutomation(c, "site", again))
+	if got, err := s.GetAutomation(c, "site", "half-2"); err != nil || got.Name != "again" {
+		t.Errorf("GetAutomation after re-creating = %+v, %v", got, err)
+	}
+	if _, err := s.GetAutomationRevision(c, "site", "half-2", 2); !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("revision 2 of the deleted automation survived its re-creation: err = %v", err)
 	}
 }

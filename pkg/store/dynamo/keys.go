@@ -64,6 +64,8 @@ const (
 	attrOnceExpiresMs = "onceExpiresMs"
 	attrHits          = "hits"
 	attrCounterMs     = "windowEndsMs" // a counter window's end in ms, 0 for never; expiresAt is its TTL copy
+	attrRevision      = "revision"     // an automation's revision as a number: the guard of UpdateAutomation
+	attrDeleting      = "deleting"     // on an automation being deleted (ms since the epoch): readers skip it
 )
 
 // Sort-key constants and partition prefixes. Every partition key starts with the entity it belongs to, so
@@ -91,6 +93,7 @@ const (
 	prefixPending    = "PEND"
 	prefixCounter    = "COUNTER"
 	skCounter        = "COUNTER"
+	prefixRevision   = "REV"
 )
 
 // key joins parts with '#', escaping '%' and '#' inside each part. Ids are GUIDs today, but trigger keys and
@@ -130,6 +133,15 @@ func settingKey(name string) (string, string)   { return key(prefixSetting, name
 func automationKey(site, id string) (string, string) {
 	return key(prefixSite, site), key(prefixAuto, id)
 }
+
+// automationRevisionKey is one recorded revision of an automation, in a partition of the automation's own
+// (not the site's: QueryAutomations reads the site partition whole, and must not read the history). The
+// revision is zero-padded so that the partition sorts oldest first.
+func automationRevisionKey(site, id string, revision int64) (string, string) {
+	return automationRevisions(site, id), fmt.Sprintf("%s#%020d", prefixRevision, revision)
+}
+func automationRevisions(site, id string) string { return key(prefixAuto, site, id) }
+
 func activationKey(id string) (string, string) { return key(prefixActivation, id), skActivation }
 func branchKey(act, id string) (string, string) {
 	return key(prefixActivation, act), key(prefixBranch, id)

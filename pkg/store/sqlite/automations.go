@@ -2,32 +2,107 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/errs"
+	"github.com/switchyard-dev/switchyard/pkg/wql"
 )
 
-// CreateAutomation stores a new automation of a site; errs.ErrConflict when the id is taken.
-func (s *Store) CreateAutomation(ctx context.Context, siteID string, a *automation.Automation) error {
+// automationRow is an automation with the columns its queries need.
+type automationRow struct {
+	doc      []byte
+	revision int64
+	created  int64
+}
+
+func toRow(a *automation.Automation) (automationRow, error) {
 	doc, err := encode(a)
+	if err != nil {
+		return automationRow{}, err
+	}
+	r := automationRow{doc: doc}
+	r.revision, _ = strconv.ParseInt(a.Revision, 10, 64)
+	if a.CreatedDate != nil {
+		r.created = a.CreatedDate.UnixMilli()
+	}
+	return r, nil
+}
+
+// CreateAutomation stores a new automation of a site and records its first revision; errs.ErrConflict
+// when the id is taken.
+func (s *Store) CreateAutomation(ctx context.Context, siteID string, a *automation.Automation) error {
+	r, err := toRow(a)
 	if err != nil {
 		return err
 	}
-	rev, _ := strconv.ParseInt(a.Revision, 10, 64)
-	var created int64
-	if a.CreatedDate != nil {
-		created = a.CreatedDate.UnixMilli()
+	trig := a.Configuration.Trigger
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err = tx.ExecContext(ctx, `INSERT INTO automations (site_id, id, revision, status, runnable,
+			trigger_app_id, trigger_key, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			siteID, a.ID, r.revision, a.Configuration.Status, a.IsActive(), trig.AppID, trig.TriggerKey, r.created, r.doc)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("automation %s: %w", a.ID, errs.ErrConflict)
+		}
+		if err != nil {
+			return wrap(err, "create automation")
+		}
+		return recordRevision(ctx, tx, siteID, a.ID, r)
+	})
+}
+
+func recordRevision(ctx context.Context, tx *sql.Tx, siteID, id string, r automationRow) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO automation_revisions (site_id, id, revision, doc) VALUES (?, ?, ?, ?)
+		ON CONFLICT (site_id, id, revision) DO UPDATE SET doc = excluded.doc`, siteID, id, r.revision, r.doc)
+	return wrap(err, "record revision")
+}
+
+// UpdateAutomation replaces a site's automation if its stored revision is expectedRevision (a.Revision is
+// the next one) and records the new revision: errs.ErrNotFound when absent, errs.ErrConflict when stale.
+func (s *Store) UpdateAutomation(ctx context.Context, siteID string, a *automation.Automation, expectedRevision int64) error {
+	r, err := toRow(a)
+	if err != nil {
+		return err
 	}
 	trig := a.Configuration.Trigger
-	_, err = s.write.ExecContext(ctx, `INSERT INTO automations (site_id, id, revision, status, runnable,
-		trigger_app_id, trigger_key, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		siteID, a.ID, rev, a.Configuration.Status, a.IsActive(), trig.AppID, trig.TriggerKey, created, doc)
-	if isUniqueViolation(err) {
-		return fmt.Errorf("automation %s: %w", a.ID, errs.ErrConflict)
-	}
-	return wrap(err, "create automation")
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE automations SET revision = ?, status = ?, runnable = ?, trigger_app_id = ?,
+			trigger_key = ?, doc = ? WHERE site_id = ? AND id = ? AND revision = ?`,
+			r.revision, a.Configuration.Status, a.IsActive(), trig.AppID, trig.TriggerKey, r.doc, siteID, a.ID, expectedRevision)
+		if err != nil {
+			return wrap(err, "update automation")
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var stored int64
+			err := tx.QueryRowContext(ctx, `SELECT revision FROM automations WHERE site_id = ? AND id = ?`, siteID, a.ID).Scan(&stored)
+			if isNoRows(err) {
+				return errs.ErrNotFound
+			}
+			if err != nil {
+				return wrap(err, "read revision")
+			}
+			return fmt.Errorf("automation %s is at revision %d, not %d: %w", a.ID, stored, expectedRevision, errs.ErrConflict)
+		}
+		return recordRevision(ctx, tx, siteID, a.ID, r)
+	})
+}
+
+// DeleteAutomation removes a site's automation and its revisions; errs.ErrNotFound when absent.
+func (s *Store) DeleteAutomation(ctx context.Context, siteID, id string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM automations WHERE site_id = ? AND id = ?`, siteID, id)
+		if err != nil {
+			return wrap(err, "delete automation")
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.ErrNotFound
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM automation_revisions WHERE site_id = ? AND id = ?`, siteID, id)
+		return wrap(err, "delete revisions")
+	})
 }
 
 // GetAutomation reads one automation of a site: another site's automation is not found.
@@ -37,6 +112,123 @@ func (s *Store) GetAutomation(ctx context.Context, siteID, id string) (*automati
 		return nil, err
 	}
 	return &a, nil
+}
+
+// GetAutomationRevision reads one recorded revision of a site's automation.
+func (s *Store) GetAutomationRevision(ctx context.Context, siteID, id string, revision int64) (*automation.Automation, error) {
+	var a automation.Automation
+	if err := getDoc(ctx, s.read, &a, `SELECT doc FROM automation_revisions WHERE site_id = ? AND id = ? AND revision = ?`,
+		siteID, id, revision); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// automationColumns maps WQL fields to SQL over the automations table, so that filters and sorts run in
+// SQLite instead of decoding every document of the site.
+var automationColumns = map[string]string{
+	"id":                               "id",
+	"name":                             "json_extract(doc, '$.name')",
+	"configuration.status":             "status",
+	"configuration.trigger.appId":      "trigger_app_id",
+	"configuration.trigger.triggerKey": "trigger_key",
+	"origin":                           "json_extract(doc, '$.origin')",
+	"createdDate":                      "created_at",
+	"settings.readonly":                "coalesce(json_extract(doc, '$.settings.readonly'), 0)",
+	"settings.disableDelete":           "coalesce(json_extract(doc, '$.settings.disableDelete'), 0)",
+	"settings.disableStatusChange":     "coalesce(json_extract(doc, '$.settings.disableStatusChange'), 0)",
+	"settings.hidden":                  "coalesce(json_extract(doc, '$.settings.hidden'), 0)",
+}
+
+// QueryAutomations pages through a site's automations with a WQL query: in SQL when every field it uses
+// has a column, else by evaluating the query over the site's documents.
+func (s *Store) QueryAutomations(ctx context.Context, siteID string, q *wql.Query) ([]*automation.Automation, string, error) {
+	if where, args, orderBy, ok := q.SQL(automationColumns); ok {
+		return s.queryAutomationsSQL(ctx, siteID, q, where, args, orderBy)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT doc FROM automations WHERE site_id = ?`, siteID)
+	if err != nil {
+		return nil, "", wrap(err, "query automations")
+	}
+	defer rows.Close()
+	var docs []map[string]any
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, "", wrap(err, "scan automation")
+		}
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, "", fmt.Errorf("decode stored automation: %w", err)
+		}
+		docs = append(docs, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap(err, "query automations")
+	}
+	page, next, err := q.Page(docs)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]*automation.Automation, 0, len(page))
+	for _, m := range page {
+		b, err := json.Marshal(m)
+		if err != nil {
+			return nil, "", fmt.Errorf("re-encode automation: %w", err)
+		}
+		var a automation.Automation
+		if err := json.Unmarshal(b, &a); err != nil {
+			return nil, "", fmt.Errorf("decode automation: %w", err)
+		}
+		out = append(out, &a)
+	}
+	return out, next, nil
+}
+
+func (s *Store) queryAutomationsSQL(ctx context.Context, siteID string, q *wql.Query, where string, args []any, orderBy string) ([]*automation.Automation, string, error) {
+	stmt := `SELECT doc FROM automations WHERE site_id = ?`
+	all := append([]any{siteID}, args...)
+	if where != "" {
+		stmt += ` AND (` + where + `)`
+	}
+	stmt += ` ORDER BY ` + orderBy + ` LIMIT ?`
+	limit := q.Limit
+	if limit <= 0 {
+		limit = wql.DefaultLimit
+	}
+	all = append(all, limit+1)
+	rows, err := s.read.QueryContext(ctx, stmt, all...)
+	if err != nil {
+		return nil, "", wrap(err, "query automations")
+	}
+	defer rows.Close()
+	var out []*automation.Automation
+	var lastDoc map[string]any
+	next := ""
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, "", wrap(err, "scan automation")
+		}
+		if len(out) == limit {
+			c, err := q.CursorAfter(lastDoc)
+			if err != nil {
+				return nil, "", err
+			}
+			next = c
+			break
+		}
+		var a automation.Automation
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return nil, "", fmt.Errorf("decode stored automation: %w", err)
+		}
+		lastDoc = nil // a fresh map: Unmarshal into a used one would keep the previous document's keys
+		if err := json.Unmarshal(raw, &lastDoc); err != nil {
+			return nil, "", fmt.Errorf("decode stored automation: %w", err)
+		}
+		out = append(out, &a)
+	}
+	return out, next, wrap(rows.Err(), "query automations")
 }
 
 // ListTriggerAutomations returns the site's runnable automations on (appID, triggerKey), through the

@@ -95,6 +95,8 @@ CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, site_
 CREATE TABLE automations (site_id TEXT NOT NULL, id TEXT NOT NULL, revision INTEGER NOT NULL,
 	status TEXT NOT NULL, runnable INTEGER NOT NULL, trigger_app_id TEXT NOT NULL, trigger_key TEXT NOT NULL,
 	created_at INTEGER NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (site_id, id));
+CREATE TABLE automation_revisions (site_id TEXT NOT NULL, id TEXT NOT NULL, revision INTEGER NOT NULL,
+	doc BLOB NOT NULL, PRIMARY KEY (site_id, id, revision));
 -- ReportEvent matches through this index only: never a scan of the site's automations.
 CREATE INDEX automations_by_trigger ON automations (site_id, trigger_app_id, trigger_key) WHERE runnable = 1;
 CREATE TABLE activations (id TEXT PRIMARY KEY, site_id TEXT NOT NULL, automation_id TEXT NOT NULL,

@@ -14,6 +14,10 @@ var automationTests = []test{
 	{"Automation/DuplicateID", testAutomationDuplicate},
 	{"Automation/TenantIsolation", testAutomationTenants},
 	{"Automation/ListTriggerAutomations", testListTriggerAutomations},
+	{"Automation/Update", testAutomationUpdate},
+	{"Automation/UpdateTriggerIndex", testAutomationUpdateIndex},
+	{"Automation/Delete", testAutomationDelete},
+	{"Automation/Query", testQueryAutomations},
 }
 
 // newAutomation returns a runnable automation (ACTIVE, one root action, not a draft) on (app, trigger).

@@ -13,6 +13,9 @@ import (
 var concurrencyTests = []test{
 	{"Concurrency/SameBranchOneWinner", testConcurrentSameBranch},
 	{"Concurrency/AllBranchesEndOnce", testConcurrentBranches},
+	{"Concurrency/AutomationUpdateOneWinner", testConcurrentAutomationUpdates},
+	{"Concurrency/DeleteAutomationWhileUpdating", testDeleteWhileUpdating},
+	{"Concurrency/DeleteAutomationOnce", testConcurrentDeletes},
 }
 
 const workers = 8

@@ -1,7 +1,8 @@
 // Package storetest is the conformance suite every Switchyard store must pass: what the engine and the API
 // rely on, method by method — not-found and conflict errors, upserts, tenant isolation, the trigger index,
-// atomic activation creation, idempotency keys, cancellation, rate-limit counters, activation listing, and
-// CommitStep's version guard, counters, status changes and action-log order, including under concurrency.
+// automation revisions (optimistic updates, history, deletion) and WQL queries, atomic activation
+// creation, idempotency keys, cancellation, rate-limit counters, activation listing, and CommitStep's
+// version guard, counters, status changes and action-log order, including under concurrency.
 // pkg/store/sqlite is the reference; pkg/store/dynamo runs the same suite.
 //
 // A store's test calls Run with a constructor that returns a fresh, empty store for each subtest:
@@ -22,6 +23,7 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/catalog"
 	"github.com/switchyard-dev/switchyard/pkg/run"
+	"github.com/switchyard-dev/switchyard/pkg/wql"
 )
 
 // Store is every method of engine.Store and api.Store, plus the settings that `switchyard serve` keeps.
@@ -43,6 +45,10 @@ type Store interface {
 	CreateAutomation(ctx context.Context, siteID string, a *automation.Automation) error
 	GetAutomation(ctx context.Context, siteID, id string) (*automation.Automation, error)
 	ListTriggerAutomations(ctx context.Context, siteID, appID, triggerKey string) ([]*automation.Automation, error)
+	UpdateAutomation(ctx context.Context, siteID string, a *automation.Automation, expectedRevision int64) error
+	DeleteAutomation(ctx context.Context, siteID, id string) error
+	GetAutomationRevision(ctx context.Context, siteID, id string, revision int64) (*automation.Automation, error)
+	QueryAutomations(ctx context.Context, siteID string, q *wql.Query) (page []*automation.Automation, next string, err error)
 
 	CreateActivations(ctx context.Context, acts []run.NewActivation) error
 	CreateActivationsOnce(ctx context.Context, once run.Once, acts []run.NewActivation) (ids []string, fresh bool, err error)

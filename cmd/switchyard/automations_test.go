@@ -1,0 +1,130 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/switchyard-dev/switchyard/internal/testprovider"
+)
+
+func TestUpdateRevisionsDeactivateAndDelete(t *testing.T) {
+	prov := testprovider.Start(t, nil)
+	base := startServer(t, t.TempDir(), map[string]string{"SWITCHYARD_ADMIN_KEY": testAdminKey})
+	owner, app := setupSite(t, base, prov.URL)
+	a := owner.must("POST", "/v2/automations", delayedAutomation("ACTIVE"))["automation"].(map[string]any)
+	id := a["id"].(string)
+	waiting := report(app, "Hal", "", nil)[0].(string)
+	waitFor(t, func() bool {
+		return owner.must("GET", "/v2/activation-logs/"+waiting, nil)["activationLog"].(map[string]any)["status"] == "STARTED"
+	})
+
+	// The SDK's partial update: only name, with the current revision.
+	upd := owner.must("PATCH", "/v2/automations/"+id, map[string]any{"automation": map[string]any{"id": id, "revision": "1", "name": "Renamed"}})["automation"].(map[string]any)
+	if upd["revision"] != "2" || upd["name"] != "Renamed" || dig(upd, "configuration.status") != "ACTIVE" || dig(upd, "updatedBy.userId") == nil {
+		t.Fatalf("updated = %v", upd)
+	}
+	var e map[string]any
+	if code := owner.call("PATCH", "/v2/automations/"+id, map[string]any{"automation": map[string]any{"revision": "1", "name": "Stale"}}, &e); code != http.StatusConflict ||
+		dig(e, "details.applicationError.code") != "REVISION_MISMATCH" {
+		t.Fatalf("stale update: %d %v", code, e)
+	}
+	if code := owner.call("PATCH", "/v2/automations/"+id, map[string]any{"automation": map[string]any{"revision": "2", "origin": "APPLICATION"}}, &e); code != http.StatusBadRequest {
+		t.Fatalf("origin change: %d %v", code, e)
+	}
+	// Prior revisions are kept.
+	if old := owner.must("GET", "/v1/automation-revisions/"+id+"?revision=1", nil)["automation"].(map[string]any); old["name"] != "Reminder" {
+		t.Fatalf("revision 1 = %v", old)
+	}
+	// Deactivating with a field mask cancels the pending activation.
+	owner.must("PATCH", "/automations-service/v2/automations/"+id, map[string]any{"automation": map[string]any{"id": id, "revision": "2",
+		"configuration": map[string]any{"status": "INACTIVE"}}, "fieldMask": "configuration.status"})
+	got := owner.must("GET", "/v2/automations/"+id, nil)["automation"].(map[string]any)
+	if dig(got, "configuration.status") != "INACTIVE" || got["name"] != "Renamed" || got["revision"] != "3" || dig(got, "configuration.rootActionIds") == nil {
+		t.Fatalf("after masked update = %v", got)
+	}
+	log := owner.must("GET", "/v2/activation-logs/"+waiting, nil)["activationLog"].(map[string]any)
+	if log["status"] != "CANCELLED" || dig(log, "cancelledInfo.reason") != "AUTOMATION_DEACTIVATED" {
+		t.Fatalf("pending activation after deactivation = %v", log)
+	}
+
+	owner.must("DELETE", "/v2/automations/"+id+"?automationId="+id, nil)
+	if code := owner.call("GET", "/v2/automations/"+id, nil, &e); code != http.StatusNotFound {
+		t.Fatalf("deleted automation still readable: %d", code)
+	}
+	if code := owner.call("DELETE", "/v2/automations/"+id, nil, &e); code != http.StatusNotFound {
+		t.Fatalf("second delete: %d", code)
+	}
+}
+
+func TestQueryAutomationsPagesWithCursor(t *testing.T) {
+	prov := testprovider.Start(t, nil)
+	base := startServer(t, t.TempDir(), map[string]string{"SWITCHYARD_ADMIN_KEY": testAdminKey})
+	owner, _ := setupSite(t, base, prov.URL)
+	for i := 0; i < 7; i++ {
+		a := twoActionAutomation("ACTIVE")
+		if i%2 == 1 {
+			a = twoActionAutomation("INACTIVE")
+		}
+		a["automation"].(map[string]any)["name"] = fmt.Sprintf("Welcome %d", i)
+		owner.must("POST", "/v2/automations", a)
+	}
+	owner.must("POST", "/v2/automations", twoActionAutomation("ACTIVE")) // "Coupon by SMS": filtered out by name
+	body := map[string]any{"query": map[string]any{"filter": map[string]any{"$and": []any{
+		map[string]any{"configuration.status": "ACTIVE"}, map[string]any{"name": map[string]any{"$startsWith": "Wel"}}}},
+		"cursorPaging": map[string]any{"limit": 3}, "sort": []any{map[string]any{"fieldName": "name", "order": "DESC"}}}}
+	var names []string
+	for page := 0; page < 5; page++ {
+		out := owner.must("POST", "/v2/automations/query", body)
+		for _, a := range out["automations"].([]any) {
+			names = append(names, a.(map[string]any)["name"].(string))
+		}
+		if dig(out, "pagingMetadata.hasNext") != true {
+			break
+		}
+		body = map[string]any{"query": map[string]any{"cursorPaging": map[string]any{"cursor": dig(out, "pagingMetadata.cursors.next"), "limit": 3}}}
+	}
+	want := []string{"Welcome 6", "Welcome 4", "Welcome 2", "Welcome 0"}
+	if fmt.Sprint(names) != fmt.Sprint(want) {
+		t.Fatalf("names = %v, want %v", names, want)
+	}
+	var e map[string]any
+	if code := owner.call("POST", "/v2/automations/query", map[string]any{"query": map[string]any{"filter": map[string]any{"nope": 1}}}, &e); code != http.StatusBadRequest {
+		t.Fatalf("unknown field: %d %v", code, e)
+	}
+}
+
+func TestValidateAndActionSchema(t *testing.T) {
+	prov := testprovider.Start(t, nil)
+	base := startServer(t, t.TempDir(), map[string]string{"SWITCHYARD_ADMIN_KEY": testAdminKey})
+	owner, _ := setupSite(t, base, prov.URL)
+	good := owner.must("POST", "/v2/automations/validate", twoActionAutomation("ACTIVE"))
+	if good["valid"] != true {
+		t.Fatalf("valid automation reported %v", good)
+	}
+	bad := twoActionAutomation("ACTIVE")
+	acts := dig(bad, "automation.configuration.actions").(map[string]any)
+	acts[actionSend].(map[string]any)["appDefinedInfo"].(map[string]any)["inputMapping"] = map[string]any{"text": `{{var("nowhere")}}`}
+	acts[actionLookup].(map[string]any)["appDefinedInfo"].(map[string]any)["inputMapping"] = map[string]any{}
+	out := owner.must("POST", "/automations-service/v2/automations/validate", bad)
+	if out["valid"] != false {
+		t.Fatalf("invalid automation reported valid: %v", out)
+	}
+	found := map[string]string{}
+	for _, info := range out["actionValidationInfo"].([]any) {
+		for _, e := range info.(map[string]any)["validationErrors"].([]any) {
+			found[info.(map[string]any)["actionId"].(string)] = dig(e, "configurationError.errorType").(string)
+		}
+	}
+	if found[actionLookup] != "MAPPING_MISSING_REQUIRED_FIELD" || found[actionSend] != "MAPPING_VARIABLE_MISSING_FROM_SCHEMA" {
+		t.Fatalf("action errors = %v (%v)", found, out)
+	}
+	id := owner.must("POST", "/v2/automations", twoActionAutomation("ACTIVE"))["automation"].(map[string]any)["id"].(string)
+	if v := owner.must("POST", "/v2/automations/"+id+"/validate", map[string]any{"automationId": id}); v["valid"] != true {
+		t.Fatalf("validate by id = %v", v)
+	}
+	sch := owner.must("GET", "/v2/automations/schema/"+id+"/"+actionSend+"?automationId="+id+"&actionId="+actionSend, nil)["schema"]
+	if dig(sch, "properties.email.type") != "string" || dig(sch, "properties.lookup_coupon-1.properties.code.type") != "string" {
+		t.Fatalf("schema seen by the second action = %v", sch)
+	}
+}
