@@ -163,7 +163,8 @@ func TestTestRunSkipsDelaysAndRerun(t *testing.T) {
 	calls := prov.CallsFor("send_sms")
 	if len(calls) != 1 || calls[0].ActionParams["text"] != "Reminder for Ivy" ||
 		dig(calls[0].ActivationContext, "activationSourceInfo.activationInitiationSource") != "MANUAL_ACTIVATION" ||
-		dig(calls[0].ActivationContext, "activationSourceInfo.manualActivationInfo.testMode") != true {
+		dig(calls[0].ActivationContext, "activationSourceInfo.manualActivationInfo.testMode") != true ||
+		dig(calls[0].ActivationContext, "initiatorInfo.initiatorUserId") == nil {
 		t.Fatalf("test-run invoke = %+v", calls)
 	}
 	again := owner.must("POST", "/automations/v1/activations/"+act+"/rerun", map[string]any{"skipDelays": true})["activationId"].(string)

@@ -85,6 +85,7 @@ func (e *Engine) runAppDefined(ctx context.Context, s *step, a *automation.Actio
 			ActivationID: s.act.ID, TriggerKey: s.act.TriggerKey, TriggerAppID: s.act.TriggerAppID,
 			ActionID: a.ID, Payload: s.next.Payload, ActionAppID: info.AppID, InvocationToken: token,
 			ActivationSourceInfo: sourceInfo(s.act.Source),
+			InitiatorInfo:        initiatorInfo(s.act.Source),
 		}}
 	target := provider.Target{BaseURI: app.ProviderBaseURI, AppID: app.ID, IdempotencyKey: s.act.ID + ":" + a.ID}
 	log := run.ActionLog{ActivationID: s.act.ID, ActionID: a.ID, Type: a.Type,
@@ -190,6 +191,14 @@ func sourceInfo(src run.Source) *provider.ActivationSourceInfo {
 			SkipDelays: src.SkipDelays}
 	}
 	return out
+}
+
+// initiatorInfo tells the provider who started a manual run or a re-run (seed 002).
+func initiatorInfo(src run.Source) *provider.InitiatorInfo {
+	if src.InitiatorUserID == "" {
+		return nil
+	}
+	return &provider.InitiatorInfo{InitiatorUserID: src.InitiatorUserID}
 }
 
 // newInvocationToken returns a token naming its branch plus 192 random bits, and the hash that is stored:
