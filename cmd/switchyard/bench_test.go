@@ -277,3 +277,84 @@ func residentMB() float64 {
 	}
 	return -1
 }
+
+// timedPost posts body and returns how long the call took.
+func timedPost(b *testing.B, c client, path string, body any) time.Duration {
+	start := time.Now()
+	postJSON(b, c, path, body)
+	return time.Since(start)
+}
+
+func percentiles(ds []time.Duration) (p50, p99 time.Duration) {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2], ds[len(ds)*99/100]
+}
+
+// createMany creates n automations on trigger key "other_event" (so none matches form_submitted),
+// alternately ACTIVE and INACTIVE, named "Auto 00000"….
+func createMany(b *testing.B, owner client, n int) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				status := "ACTIVE"
+				if i%2 == 1 {
+					status = "INACTIVE"
+				}
+				a := twoActionAutomation(status)
+				a["automation"].(map[string]any)["name"] = fmt.Sprintf("Auto %05d", i)
+				dig(a, "automation.configuration.trigger").(map[string]any)["triggerKey"] = "other_event"
+				postJSON(b, owner, "/v2/automations", a)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// BenchmarkQueryAutomations10k: QueryAutomations first page (status + name prefix, sorted by name, 50) on a
+// site with 10,000 automations; prints p50/p99.
+func BenchmarkQueryAutomations10k(b *testing.B) {
+	env := newBenchEnv(b)
+	createMany(b, env.owner, 10000)
+	q := map[string]any{"query": map[string]any{"filter": map[string]any{"$and": []any{
+		map[string]any{"configuration.status": "ACTIVE"}, map[string]any{"name": map[string]any{"$startsWith": "Auto 0"}}}},
+		"sort": []any{map[string]any{"fieldName": "name", "order": "ASC"}}, "cursorPaging": map[string]any{"limit": 50}}}
+	b.ResetTimer()
+	var ds []time.Duration
+	for i := 0; i < max(b.N, 200); i++ {
+		ds = append(ds, timedPost(b, env.owner, "/v2/automations/query", q))
+	}
+	b.StopTimer()
+	p50, p99 := percentiles(ds)
+	b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+	fmt.Fprintf(os.Stderr, "query first page on 10,000 automations: p50 %s, p99 %s (%d queries)\n", p50.Round(10*time.Microsecond), p99.Round(10*time.Microsecond), len(ds))
+}
+
+// BenchmarkReportEventIndexed: ReportEvent latency on a site with 10,000 automations on another trigger
+// versus an empty site: matching goes through the trigger index, so the ratio stays near 1.
+func BenchmarkReportEventIndexed(b *testing.B) {
+	measure := func(env *benchEnv) time.Duration {
+		var ds []time.Duration
+		for i := 0; i < 500; i++ {
+			ds = append(ds, timedPost(b, env.app, "/automations/v1/events/report", map[string]any{"triggerKey": "form_submitted", "payload": payloadN(i)}))
+		}
+		p50, _ := percentiles(ds)
+		return p50
+	}
+	empty := newBenchEnv(b)
+	full := newBenchEnv(b)
+	createMany(b, full.owner, 10000)
+	b.ResetTimer()
+	e, f := measure(empty), measure(full)
+	b.StopTimer()
+	b.ReportMetric(float64(f)/float64(e), "ratio")
+	fmt.Fprintf(os.Stderr, "report event p50: empty site %s, 10,000 non-matching automations %s (ratio %.2f)\n", e.Round(10*time.Microsecond), f.Round(10*time.Microsecond), float64(f)/float64(e))
+}

@@ -17,6 +17,7 @@ type automationRow struct {
 	doc      []byte
 	revision int64
 	created  int64
+	updated  int64
 }
 
 func toRow(a *automation.Automation) (automationRow, error) {
@@ -28,6 +29,9 @@ func toRow(a *automation.Automation) (automationRow, error) {
 	r.revision, _ = strconv.ParseInt(a.Revision, 10, 64)
 	if a.CreatedDate != nil {
 		r.created = a.CreatedDate.UnixMilli()
+	}
+	if a.UpdatedDate != nil {
+		r.updated = a.UpdatedDate.UnixMilli()
 	}
 	return r, nil
 }
@@ -42,8 +46,9 @@ func (s *Store) CreateAutomation(ctx context.Context, siteID string, a *automati
 	trig := a.Configuration.Trigger
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		_, err = tx.ExecContext(ctx, `INSERT INTO automations (site_id, id, revision, status, runnable,
-			trigger_app_id, trigger_key, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			siteID, a.ID, r.revision, a.Configuration.Status, a.IsActive(), trig.AppID, trig.TriggerKey, r.created, r.doc)
+			trigger_app_id, trigger_key, name, origin, created_at, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			siteID, a.ID, r.revision, a.Configuration.Status, a.IsActive(), trig.AppID, trig.TriggerKey, a.Name, a.Origin,
+			r.created, r.updated, r.doc)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("automation %s: %w", a.ID, errs.ErrConflict)
 		}
@@ -70,8 +75,9 @@ func (s *Store) UpdateAutomation(ctx context.Context, siteID string, a *automati
 	trig := a.Configuration.Trigger
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE automations SET revision = ?, status = ?, runnable = ?, trigger_app_id = ?,
-			trigger_key = ?, doc = ? WHERE site_id = ? AND id = ? AND revision = ?`,
-			r.revision, a.Configuration.Status, a.IsActive(), trig.AppID, trig.TriggerKey, r.doc, siteID, a.ID, expectedRevision)
+			trigger_key = ?, name = ?, origin = ?, updated_at = ?, doc = ? WHERE site_id = ? AND id = ? AND revision = ?`,
+			r.revision, a.Configuration.Status, a.IsActive(), trig.AppID, trig.TriggerKey, a.Name, a.Origin, r.updated, r.doc,
+			siteID, a.ID, expectedRevision)
 		if err != nil {
 			return wrap(err, "update automation")
 		}
@@ -128,12 +134,13 @@ func (s *Store) GetAutomationRevision(ctx context.Context, siteID, id string, re
 // SQLite instead of decoding every document of the site.
 var automationColumns = map[string]string{
 	"id":                               "id",
-	"name":                             "json_extract(doc, '$.name')",
+	"name":                             "name",
 	"configuration.status":             "status",
 	"configuration.trigger.appId":      "trigger_app_id",
 	"configuration.trigger.triggerKey": "trigger_key",
-	"origin":                           "json_extract(doc, '$.origin')",
+	"origin":                           "origin",
 	"createdDate":                      "created_at",
+	"updatedDate":                      "updated_at",
 	"settings.readonly":                "coalesce(json_extract(doc, '$.settings.readonly'), 0)",
 	"settings.disableDelete":           "coalesce(json_extract(doc, '$.settings.disableDelete'), 0)",
 	"settings.disableStatusChange":     "coalesce(json_extract(doc, '$.settings.disableStatusChange'), 0)",
