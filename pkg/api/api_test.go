@@ -219,4 +219,40 @@ func TestTenantIsolation(t *testing.T) {
 		t.Fatalf("site B read site A's action logs: %d", code)
 	}
 	f.mustOK("GET", "/v2/activation-logs/"+rep.ActivationIDs[0], f.ownerA, "", "")
+
+	// Every other endpoint that names an automation or an activation: site B gets 404, never A's data.
+	id, act := created.Automation.ID, rep.ActivationIDs[0]
+	for _, tc := range []struct{ method, path, body string }{
+		{"PATCH", "/v2/automations/" + id, `{"automation":{"revision":"1","name":"stolen"}}`},
+		{"DELETE", "/v2/automations/" + id, ``},
+		{"POST", "/v2/automations/" + id + "/validate", `{}`},
+		{"GET", "/v2/automations/schema/" + id + "/cccccccc-cccc-4ccc-8ccc-cccccccccccc", ``},
+		{"GET", "/v1/automation-revisions/" + id + "?revision=1", ``},
+		{"POST", "/automations/v1/events/test-automation", `{"identifierType":"AUTOMATION","automationIdentifier":{"automationId":"` + id + `"},"payload":{"email":"e"}}`},
+		{"POST", "/automations/v1/activations/" + act + "/rerun", `{}`},
+	} {
+		if code, body := f.do(tc.method, tc.path, f.ownerB, "", tc.body); code != 404 {
+			t.Errorf("site B %s %s: %d %s", tc.method, tc.path, code, body)
+		}
+	}
+	if code, body := f.do("POST", "/v2/bulk/automations/delete", f.ownerB, "", `{"automationIds":["`+id+`"]}`); code != 200 ||
+		!strings.Contains(string(body), `"totalFailures":1`) {
+		t.Errorf("site B bulk delete: %d %s", code, body)
+	}
+	var q struct{ Automations []any }
+	json.Unmarshal(f.mustOK("POST", "/v2/automations/query", f.ownerB, "", `{"query":{}}`), &q)
+	if len(q.Automations) != 0 {
+		t.Errorf("site B's query returned site A's automations: %v", q.Automations)
+	}
+	var l struct{ ActivationLogs []any }
+	json.Unmarshal(f.mustOK("GET", "/v2/activation-logs", f.ownerB, "", ""), &l)
+	if len(l.ActivationLogs) != 0 {
+		t.Errorf("site B's activation list shows site A's: %v", l.ActivationLogs)
+	}
+	// Site A's automation is untouched.
+	var got struct{ Automation struct{ Name, Revision string } }
+	json.Unmarshal(f.mustOK("GET", "/v2/automations/"+id, f.ownerA, "", ""), &got)
+	if got.Automation.Name != "n" || got.Automation.Revision != "1" {
+		t.Errorf("site A's automation changed: %+v", got.Automation)
+	}
 }
