@@ -104,8 +104,8 @@ func deleting(it item) bool {
 // UpdateAutomation replaces a site's automation if its stored revision is expectedRevision (a.Revision is
 // the next one, set by the caller) and records the new revision: one transaction of the conditional Put
 // of the automation (which carries the trigger index keys of the new document, or none) and the Put of the
-// revision item. errs.ErrNotFound when the automation does not exist on that site, errs.ErrConflict when
-// its revision is not expectedRevision; nothing is written then.
+// revision item. errs.ErrNotFound when the automation does not exist on that site (or is being deleted),
+// errs.ErrConflict when its revision is not expectedRevision; nothing is written then.
 func (s *Store) UpdateAutomation(ctx context.Context, siteID string, a *automation.Automation, expectedRevision int64) error {
 	what := fmt.Sprintf("update automation %s of site %s", a.ID, siteID)
 	auto, rev, err := automationItems(siteID, a)

@@ -36,6 +36,17 @@ func toRow(a *automation.Automation) (automationRow, error) {
 	return r, nil
 }
 
+// columnsOf returns the status and trigger columns of a, empty where the automation has none.
+func columnsOf(a *automation.Automation) (string, automation.Trigger) {
+	if a.Configuration == nil {
+		return "", automation.Trigger{}
+	}
+	if a.Configuration.Trigger == nil {
+		return a.Configuration.Status, automation.Trigger{}
+	}
+	return a.Configuration.Status, *a.Configuration.Trigger
+}
+
 // CreateAutomation stores a new automation of a site and records its first revision; errs.ErrConflict
 // when the id is taken.
 func (s *Store) CreateAutomation(ctx context.Context, siteID string, a *automation.Automation) error {
@@ -43,11 +54,11 @@ func (s *Store) CreateAutomation(ctx context.Context, siteID string, a *automati
 	if err != nil {
 		return err
 	}
-	trig := a.Configuration.Trigger
+	status, trig := columnsOf(a)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		_, err = tx.ExecContext(ctx, `INSERT INTO automations (site_id, id, revision, status, runnable,
 			trigger_app_id, trigger_key, name, origin, created_at, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			siteID, a.ID, r.revision, a.Configuration.Status, a.IsActive(), trig.AppID, trig.TriggerKey, a.Name, a.Origin,
+			siteID, a.ID, r.revision, status, a.IsActive(), trig.AppID, trig.TriggerKey, a.Name, a.Origin,
 			r.created, r.updated, r.doc)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("automation %s: %w", a.ID, errs.ErrConflict)
@@ -72,11 +83,11 @@ func (s *Store) UpdateAutomation(ctx context.Context, siteID string, a *automati
 	if err != nil {
 		return err
 	}
-	trig := a.Configuration.Trigger
+	status, trig := columnsOf(a)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE automations SET revision = ?, status = ?, runnable = ?, trigger_app_id = ?,
 			trigger_key = ?, name = ?, origin = ?, updated_at = ?, doc = ? WHERE site_id = ? AND id = ? AND revision = ?`,
-			r.revision, a.Configuration.Status, a.IsActive(), trig.AppID, trig.TriggerKey, a.Name, a.Origin, r.updated, r.doc,
+			r.revision, status, a.IsActive(), trig.AppID, trig.TriggerKey, a.Name, a.Origin, r.updated, r.doc,
 			siteID, a.ID, expectedRevision)
 		if err != nil {
 			return wrap(err, "update automation")
