@@ -12,6 +12,10 @@ if [ -f "$here/package-lock.json" ] && { [ ! -d "$here/node_modules" ] || [ "$he
   echo "ensure-tools: installing pinned npm packages in infra/"
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+if [ -f "$here/conformance/package-lock.json" ] && { [ ! -d "$here/conformance/node_modules" ] || [ "$here/conformance/package-lock.json" -nt "$here/conformance/node_modules/.package-lock.json" ]; }; then
+  echo "ensure-tools: installing pinned npm packages in infra/conformance/ (the real @wix/sdk)"
+  (cd "$here/conformance" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 if ! command -v java >/dev/null 2>&1; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
