@@ -271,7 +271,9 @@ func TestTenantIsolation(t *testing.T) {
 		t.Errorf("site B's activation list shows site A's: %v", l.ActivationLogs)
 	}
 	// Site A's automation is untouched.
-	var got struct{ Automation struct{ Name, Revision string } }
+	var got struct {
+		Automation struct{ Name, Revision string }
+	}
 	json.Unmarshal(f.mustOK("GET", "/v2/automations/"+id, f.ownerA, "", ""), &got)
 	if got.Automation.Name != "n" || got.Automation.Revision != "1" {
 		t.Errorf("site A's automation changed: %+v", got.Automation)

@@ -326,14 +326,8 @@ func (s *server) bulkDeleteAutomations(w http.ResponseWriter, r *http.Request) e
 	results := make([]result, 0, len(req.AutomationIDs))
 	for i, id := range req.AutomationIDs {
 		var res result
-		res.ItemMetadata.ID, res.ItemMetadata.OriginalIndex = id, i
-		if err := s.deleteOne(r, p, site, id); err != nil {
-			res.ItemMetadata.Error = itemFailure(err)
-			meta.TotalFailures++
-		} else {
-			res.ItemMetadata.Success = true
-			meta.TotalSuccesses++
-		}
+		res.ItemMetadata.ID = id
+		res.ItemMetadata.itemMetadata = meta.record(i, s.deleteOne(r, p, site, id))
 		results = append(results, res)
 	}
 	s.ok(w, map[string]any{"results": results, "bulkActionMetadata": meta})

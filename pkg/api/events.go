@@ -103,6 +103,16 @@ type bulkActionMetadata struct {
 	UndetailedFailures int `json:"undetailedFailures"`
 }
 
+// record counts one item of a bulk call and returns its ItemMetadata: success, or the error it failed with.
+func (m *bulkActionMetadata) record(index int, err error) itemMetadata {
+	if err != nil {
+		m.TotalFailures++
+		return itemMetadata{OriginalIndex: index, Error: itemFailure(err)}
+	}
+	m.TotalSuccesses++
+	return itemMetadata{OriginalIndex: index, Success: true}
+}
+
 // itemFailure describes one failed item of a bulk call in the Wix ItemMetadata shape.
 func itemFailure(err error) *itemError {
 	e, ok := err.(*errs.Error)
@@ -149,23 +159,19 @@ func (s *server) bulkReportEvent(w http.ResponseWriter, r *http.Request) error {
 	results := make([]result, 0, len(req.EventsInfo))
 	var meta bulkActionMetadata
 	for i, in := range req.EventsInfo {
-		res := result{ItemMetadata: itemMetadata{OriginalIndex: i}, EventInfo: in, ActivationIDs: []string{}}
+		res := result{EventInfo: in, ActivationIDs: []string{}}
 		ev, evs := toEvent(p, req.TriggerKey, in, fmt.Sprintf("eventsInfo[%d].", i), w.Header().Get("X-Wix-Request-Id"))
 		err := errs.Violations(evs)
 		if err == nil {
-			res.ActivationIDs, err = s.engine.Report(r.Context(), ev)
-		}
-		if err != nil {
-			if errs.KindOf(err) == errs.Internal {
-				s.log.ErrorContext(r.Context(), "bulk report item failed", "index", i, "err", err)
+			var ids []string
+			if ids, err = s.engine.Report(r.Context(), ev); err == nil {
+				res.ActivationIDs = ids
 			}
-			res.ItemMetadata.Error = itemFailure(err)
-			res.ActivationIDs = []string{}
-			meta.TotalFailures++
-		} else {
-			res.ItemMetadata.Success = true
-			meta.TotalSuccesses++
 		}
+		if errs.KindOf(err) == errs.Internal && err != nil {
+			s.log.ErrorContext(r.Context(), "bulk report item failed", "index", i, "err", err)
+		}
+		res.ItemMetadata = meta.record(i, err)
 		results = append(results, res)
 	}
 	s.ok(w, map[string]any{"triggerKey": req.TriggerKey, "results": results, "bulkActionMetadata": meta})
@@ -228,21 +234,13 @@ func (s *server) bulkCancelEvent(w http.ResponseWriter, r *http.Request) error {
 	var meta bulkActionMetadata
 	results := make([]result, 0, len(req.ExternalEntityIDs))
 	for i, id := range req.ExternalEntityIDs {
-		res := result{ItemMetadata: itemMetadata{OriginalIndex: i}, ExternalEntityID: id}
 		var err error
 		if !automation.IsGUID(id) {
 			err = errs.Violation(fmt.Sprintf("externalEntityIds[%d]", i), "FORMAT", "must be a GUID")
 		} else {
 			_, err = s.engine.CancelEvent(r.Context(), p.SiteID, p.AppID, req.TriggerKey, id)
 		}
-		if err != nil {
-			res.ItemMetadata.Error = itemFailure(err)
-			meta.TotalFailures++
-		} else {
-			res.ItemMetadata.Success = true
-			meta.TotalSuccesses++
-		}
-		results = append(results, res)
+		results = append(results, result{ItemMetadata: meta.record(i, err), ExternalEntityID: id})
 	}
 	s.ok(w, map[string]any{"triggerKey": req.TriggerKey, "results": results, "bulkActionMetadata": meta})
 	return nil
