@@ -110,11 +110,17 @@ type worldOptions struct {
 	providers map[string]testprovider.Handler
 	// park, when set, wraps the engine-park function (to hold it back in a race test).
 	park func(awslocal.Invoker) awslocal.Invoker
+	// external, when set, is the URL of a provider the test runs itself: the world starts none (providers
+	// is ignored) and registers no site; the caller does, through w.rt.HTTPHandler().
+	external string
 }
 
 func newWorld(t *testing.T, o worldOptions) *world {
 	t.Helper()
-	w := &world{t: t, lambda: awslocal.NewLambdaServer(t), prov: testprovider.Start(t, o.providers)}
+	w := &world{t: t, lambda: awslocal.NewLambdaServer(t)}
+	if o.external == "" {
+		w.prov = testprovider.Start(t, o.providers)
+	}
 	w.sfn = &executions{w: w, byName: map[string]*execution{}, kick: make(chan struct{}, 1)}
 	env := map[string]string{"TABLE_NAME": "unused", "ADMIN_KEY_HASH": access.Hash(awse2e.AdminKey),
 		// The provider listens on loopback, which the AWS deployment never allows by default.
@@ -140,7 +146,9 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	w.lambda.Register(stepFn, lambda.NewHandler(w.rt.StepHandler))
 	w.lambda.Register(parkFn, park)
 	w.lambda.Register(failFn, lambda.NewHandler(w.rt.FailHandler))
-	w.owner, w.app = awse2e.SetupSite(t, w.rt.HTTPHandler(), w.prov.URL)
+	if o.external == "" {
+		w.owner, w.app = awse2e.SetupSite(t, w.rt.HTTPHandler(), w.prov.URL)
+	}
 	return w
 }
 
