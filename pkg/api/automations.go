@@ -48,16 +48,22 @@ func (s *server) createAutomation(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *server) getAutomation(w http.ResponseWriter, r *http.Request) error {
-	site, err := requireSite(principalOf(r.Context()))
-	if err != nil {
-		return err
-	}
-	a, err := s.siteAutomation(r, site, r.PathValue("automationId"))
+	_, a, err := s.pathAutomation(r)
 	if err != nil {
 		return err
 	}
 	s.ok(w, map[string]any{"automation": a})
 	return nil
+}
+
+// pathAutomation loads the automation named by the {automationId} path value on the caller's site.
+func (s *server) pathAutomation(r *http.Request) (string, *automation.Automation, error) {
+	site, err := requireSite(principalOf(r.Context()))
+	if err != nil {
+		return "", nil, err
+	}
+	a, err := s.siteAutomation(r, site, r.PathValue("automationId"))
+	return site, a, err
 }
 
 // siteAutomation loads an automation of the caller's site (404 otherwise).
@@ -370,11 +376,7 @@ func (s *server) queryAutomations(w http.ResponseWriter, r *http.Request) error 
 
 // getAutomationRevision is GetAutomationRevision: a prior revision, or the current one without ?revision.
 func (s *server) getAutomationRevision(w http.ResponseWriter, r *http.Request) error {
-	site, err := requireSite(principalOf(r.Context()))
-	if err != nil {
-		return err
-	}
-	cur, err := s.siteAutomation(r, site, r.PathValue("automationId"))
+	site, cur, err := s.pathAutomation(r)
 	if err != nil {
 		return err
 	}

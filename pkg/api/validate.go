@@ -139,17 +139,13 @@ func (s *server) validateAutomation(w http.ResponseWriter, r *http.Request) erro
 
 // validateAutomationByID is ValidateAutomationById: a stored automation, checked against the catalog now.
 func (s *server) validateAutomationByID(w http.ResponseWriter, r *http.Request) error {
-	site, err := requireSite(principalOf(r.Context()))
-	if err != nil {
-		return err
-	}
 	var req struct {
 		ValidationSettings validationSettings `json:"validationSettings"`
 	}
 	if err := s.decodeOptional(r, &req); err != nil {
 		return err
 	}
-	a, err := s.siteAutomation(r, site, r.PathValue("automationId"))
+	site, a, err := s.pathAutomation(r)
 	if err != nil {
 		return err
 	}
@@ -159,11 +155,7 @@ func (s *server) validateAutomationByID(w http.ResponseWriter, r *http.Request) 
 
 // getAutomationActionSchema is GetAutomationActionSchema: the accumulated payload schema an action sees.
 func (s *server) getAutomationActionSchema(w http.ResponseWriter, r *http.Request) error {
-	site, err := requireSite(principalOf(r.Context()))
-	if err != nil {
-		return err
-	}
-	a, err := s.siteAutomation(r, site, r.PathValue("automationId"))
+	_, a, err := s.pathAutomation(r)
 	if err != nil {
 		return err
 	}
