@@ -128,3 +128,28 @@ func TestValidateAndActionSchema(t *testing.T) {
 		t.Fatalf("schema seen by the second action = %v", sch)
 	}
 }
+
+func TestCopyAutomationIsNotSaved(t *testing.T) {
+	prov := testprovider.Start(t, nil)
+	base := startServer(t, t.TempDir(), map[string]string{"SWITCHYARD_ADMIN_KEY": testAdminKey})
+	owner, _ := setupSite(t, base, prov.URL)
+	id := owner.must("POST", "/v2/automations", twoActionAutomation("ACTIVE"))["automation"].(map[string]any)["id"].(string)
+	cp := owner.must("POST", "/v2/automations/"+id+"/copy", map[string]any{"automationId": id})["automation"].(map[string]any)
+	if cp["id"] != nil || cp["revision"] != nil || cp["createdDate"] != nil || cp["name"] != "Coupon by SMS" || cp["origin"] != "USER" ||
+		dig(cp, "configuration.rootActionIds") == nil {
+		t.Fatalf("copy = %v", cp)
+	}
+	if n := len(owner.must("POST", "/v2/automations/query", map[string]any{"query": map[string]any{}})["automations"].([]any)); n != 1 {
+		t.Fatalf("the copy was saved: %d automations", n)
+	}
+	saved := owner.must("POST", "/v2/automations", map[string]any{"automation": cp})["automation"].(map[string]any)
+	if saved["id"] == id || saved["revision"] != "1" {
+		t.Fatalf("saving the copy = %v", saved)
+	}
+	var e map[string]any
+	if code := owner.call("POST", "/v2/automations/"+missingAutomation+"/copy", map[string]any{}, &e); code != http.StatusNotFound {
+		t.Fatalf("copy of an unknown automation: %d", code)
+	}
+}
+
+const missingAutomation = "99999999-9999-4999-8999-999999999999"

@@ -269,6 +269,7 @@ var wantAccess = map[string]access{
 	"validate-automation-by-id":          {Dynamo: "read"},
 	"get-automation-action-schema":       {Dynamo: "read"},
 	"get-actions-quota-info":             {Dynamo: "read"},
+	"copy-automation":                    {Dynamo: "read"},
 	"report-event":                       {Dynamo: "crud", Start: true},
 	"bulk-report-event":                  {Dynamo: "crud", Start: true},
 	"cancel-event":                       {Dynamo: "crud", Stop: true},

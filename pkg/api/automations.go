@@ -399,3 +399,45 @@ func (s *server) getAutomationRevision(w http.ResponseWriter, r *http.Request) e
 	s.ok(w, map[string]any{"automation": a})
 	return nil
 }
+
+// copyAutomation is CopyAutomation: a copy of a stored automation (or of the one in the request, which
+// skips the fetch) that is not saved — the caller creates it. Identity, revision, dates, audit and origin
+// details are cleared; the origin is the requested one (USER by default).
+func (s *server) copyAutomation(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Origin     string                 `json:"origin"`
+		Automation *automation.Automation `json:"automation"`
+	}
+	if err := s.decodeOptional(r, &req); err != nil {
+		return err
+	}
+	_, src, err := s.pathAutomation(r)
+	if req.Automation != nil {
+		src, err = req.Automation, nil
+		if _, perr := requireSite(principalOf(r.Context())); perr != nil {
+			return perr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(src)
+	var cp automation.Automation
+	if err := json.Unmarshal(b, &cp); err != nil {
+		return err
+	}
+	cp.ID, cp.Revision = "", ""
+	cp.CreatedDate, cp.UpdatedDate, cp.DraftUpdatedDate = nil, nil, nil
+	cp.CreatedBy, cp.UpdatedBy = nil, nil
+	cp.ApplicationInfo, cp.PreinstalledInfo, cp.DraftInfo = nil, nil, nil
+	cp.Origin = automation.OriginUser
+	switch req.Origin {
+	case "", automation.OriginUser:
+	case automation.OriginApplication, automation.OriginPreinstalled, automation.OriginRecipe:
+		cp.Origin = req.Origin
+	default:
+		return errs.Violation("origin", "ENUM", "must be one of USER, APPLICATION, PREINSTALLED, RECIPE")
+	}
+	s.ok(w, map[string]any{"automation": cp})
+	return nil
+}

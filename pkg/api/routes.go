@@ -28,6 +28,7 @@ func (s *server) routes() http.Handler {
 		handle("DELETE "+p+"/v2/automations/{automationId}", s.deleteAutomation)
 		handle("POST "+p+"/v2/bulk/automations/delete", s.bulkDeleteAutomations)
 		handle("POST "+p+"/v2/automations/query", s.queryAutomations)
+		handle("POST "+p+"/v2/automations/{automationId}/copy", s.copyAutomation)
 		handle("POST "+p+"/v2/automations/validate", s.validateAutomation)
 		handle("GET "+p+"/v2/automations/actions/quota", s.getActionsQuotaInfo)
 		handle("POST "+p+"/v2/automations/{automationId}/validate", s.validateAutomationByID)
