@@ -153,3 +153,47 @@ func TestCopyAutomationIsNotSaved(t *testing.T) {
 }
 
 const missingAutomation = "99999999-9999-4999-8999-999999999999"
+
+func TestDraftsLifecycle(t *testing.T) {
+	prov := testprovider.Start(t, nil)
+	base := startServer(t, t.TempDir(), map[string]string{"SWITCHYARD_ADMIN_KEY": testAdminKey})
+	owner, app := setupSite(t, base, prov.URL)
+	id := owner.must("POST", "/v2/automations", twoActionAutomation("ACTIVE"))["automation"].(map[string]any)["id"].(string)
+
+	d := owner.must("POST", "/v2/automations/drafts/get-or-create/original-automation-id/"+id, map[string]any{"originalAutomationId": id})["automation"].(map[string]any)
+	did := d["id"].(string)
+	if did == id || dig(d, "draftInfo.originalAutomationId") != id || d["name"] != "Coupon by SMS" {
+		t.Fatalf("draft = %v", d)
+	}
+	if again := owner.must("POST", "/v2/automations/drafts/get-or-create/original-automation-id/"+id, map[string]any{})["automation"].(map[string]any); again["id"] != did {
+		t.Fatalf("get-or-create made a second draft: %v", again["id"])
+	}
+	owner.must("PATCH", "/v2/automations/drafts/"+did, map[string]any{"automation": map[string]any{"id": did, "name": "Coupon v2"}})
+	// Drafts never run and are not queried; query-with-drafts maps the original to its draft.
+	if ids := report(app, "Ivo", "", nil); len(ids) != 1 {
+		t.Fatalf("a draft started an activation: %v", ids)
+	}
+	q := owner.must("POST", "/v2/automations/query-with-drafts", map[string]any{"query": map[string]any{}})
+	if n := len(q["automations"].([]any)); n != 1 || fmt.Sprint(dig(q, "originalAutomationIdToDrafts."+id+".draftAutomationIds")) != "["+did+"]" {
+		t.Fatalf("query-with-drafts = %v", q)
+	}
+	pub := owner.must("POST", "/v2/automations/drafts/"+did+"/publish", map[string]any{"automationId": did})["automation"].(map[string]any)
+	if pub["id"] != id || pub["name"] != "Coupon v2" || pub["revision"] != "2" || pub["draftInfo"] != nil {
+		t.Fatalf("published = %v", pub)
+	}
+	var e map[string]any
+	if code := owner.call("GET", "/v2/automations/"+did, nil, &e); code != http.StatusNotFound {
+		t.Fatalf("draft still there after publish: %d", code)
+	}
+	// A new draft without an original publishes as a new automation; a deleted draft is gone.
+	nd := owner.must("POST", "/v2/automations/drafts", twoActionAutomation("INACTIVE"))["automation"].(map[string]any)
+	created := owner.must("POST", "/v2/automations/drafts/"+nd["id"].(string)+"/publish", map[string]any{})["automation"].(map[string]any)
+	if created["id"] == nd["id"] || created["revision"] != "1" || created["draftInfo"] != nil {
+		t.Fatalf("published new draft = %v", created)
+	}
+	gone := owner.must("POST", "/v2/automations/drafts", map[string]any{})["automation"].(map[string]any)["id"].(string)
+	owner.must("DELETE", "/v2/automations/drafts/"+gone, nil)
+	if code := owner.call("DELETE", "/v2/automations/drafts/"+id, nil, &e); code != http.StatusNotFound {
+		t.Fatalf("deleting a live automation as a draft: %d", code)
+	}
+}

@@ -342,6 +342,11 @@ func (s *server) bulkDeleteAutomations(w http.ResponseWriter, r *http.Request) e
 
 // queryAutomations is QueryAutomations: WQL filter, sort and cursor paging over the site's automations.
 func (s *server) queryAutomations(w http.ResponseWriter, r *http.Request) error {
+	return s.query(w, r, false)
+}
+
+// query serves QueryAutomations and, withDrafts, QueryAutomationsWithDrafts.
+func (s *server) query(w http.ResponseWriter, r *http.Request, withDrafts bool) error {
 	site, err := requireSite(principalOf(r.Context()))
 	if err != nil {
 		return err
@@ -370,7 +375,13 @@ func (s *server) queryAutomations(w http.ResponseWriter, r *http.Request) error 
 	if next != "" {
 		cursors["next"] = next
 	}
-	s.ok(w, map[string]any{"automations": page, "pagingMetadata": map[string]any{"count": len(page), "cursors": cursors, "hasNext": next != ""}})
+	out := map[string]any{"automations": page, "pagingMetadata": map[string]any{"count": len(page), "cursors": cursors, "hasNext": next != ""}}
+	if withDrafts {
+		if out["originalAutomationIdToDrafts"], err = s.draftsOf(r, site, page); err != nil {
+			return err
+		}
+	}
+	s.ok(w, out)
 	return nil
 }
 

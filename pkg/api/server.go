@@ -37,6 +37,7 @@ type Store interface {
 	DeleteAutomation(ctx context.Context, siteID, id string) error
 	GetAutomationRevision(ctx context.Context, siteID, id string, revision int64) (*automation.Automation, error)
 	QueryAutomations(ctx context.Context, siteID string, q *wql.Query) ([]*automation.Automation, string, error)
+	ListDrafts(ctx context.Context, siteID string) ([]*automation.Automation, error)
 	GetActivation(ctx context.Context, id string) (*run.Activation, error)
 	ListActionLogs(ctx context.Context, activationID string) ([]run.ActionLog, error)
 	ListActivations(ctx context.Context, q run.ActivationQuery) ([]run.Activation, string, error)

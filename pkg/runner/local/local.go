@@ -95,16 +95,19 @@ func (r *Runner) Run(ctx context.Context, s Stepper) error {
 	if err := r.q.ResetLeases(ctx); err != nil {
 		return err
 	}
+	// Queue queries are short and never cut off: a query interrupted by shutdown races the store's Close
+	// inside the SQLite driver (its interrupt goroutine reads the connection unsynchronised).
+	qctx := context.WithoutCancel(ctx)
 	// Steps get their own context so that shutdown lets them finish instead of cutting a provider call.
 	stepCtx, cancelSteps := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelSteps()
 	slots := make(chan struct{}, r.opts.Workers)
 	var wg sync.WaitGroup
 	for {
-		r.flushReleases(ctx)
+		r.flushReleases(qctx)
 		free := r.opts.Workers - len(slots)
 		if free > 0 {
-			refs, err := r.q.ClaimDue(ctx, r.opts.Now(), r.opts.Lease, free)
+			refs, err := r.q.ClaimDue(qctx, r.opts.Now(), r.opts.Lease, free)
 			if err != nil && ctx.Err() == nil {
 				r.opts.Logger.Error("claiming due branches failed", "err", err)
 			}
@@ -124,7 +127,7 @@ func (r *Runner) Run(ctx context.Context, s Stepper) error {
 		}
 		sleep := r.opts.MaxIdle
 		if free > 0 {
-			if t, ok, err := r.q.NextDue(ctx); err == nil && ok {
+			if t, ok, err := r.q.NextDue(qctx); err == nil && ok {
 				if d := time.Until(t); d < sleep {
 					sleep = max(d, 0)
 				}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -308,6 +309,9 @@ func (s *Store) QueryAutomations(ctx context.Context, siteID string, q *wql.Quer
 		if err := json.Unmarshal([]byte(d), &m); err != nil {
 			return fmt.Errorf("decode stored automation of site %s: %w", siteID, err)
 		}
+		if m["draftInfo"] != nil {
+			return nil // drafts are listed by ListDrafts, never queried
+		}
 		id, _ := m["id"].(string)
 		raw[id] = d
 		docs = append(docs, m)
@@ -360,5 +364,34 @@ func (s *Store) ListTriggerAutomations(ctx context.Context, siteID, appID, k str
 	if err != nil {
 		return nil, err
 	}
+	return out, nil
+}
+
+// ListDrafts returns a site's draft automations (read from the site partition, like QueryAutomations).
+func (s *Store) ListDrafts(ctx context.Context, siteID string) ([]*automation.Automation, error) {
+	out := []*automation.Automation{}
+	err := s.query(ctx, "drafts of site "+siteID, &dynamodb.QueryInput{
+		ConsistentRead:            aws.Bool(true),
+		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :auto)"),
+		ProjectionExpression:      aws.String("#doc, #expiresAt, #deleting"),
+		ExpressionAttributeNames:  names("#pk #sk #doc #expiresAt #deleting"),
+		ExpressionAttributeValues: item{":pk": str(key(prefixSite, siteID)), ":auto": str(prefixAuto + "#")},
+	}, func(it item) error {
+		if deleting(it) {
+			return nil
+		}
+		var a automation.Automation
+		if err := json.Unmarshal([]byte(getStr(it, attrDoc)), &a); err != nil {
+			return fmt.Errorf("decode stored automation of site %s: %w", siteID, err)
+		}
+		if a.DraftInfo != nil {
+			out = append(out, &a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }

@@ -57,9 +57,10 @@ func (s *Store) CreateAutomation(ctx context.Context, siteID string, a *automati
 	status, trig := columnsOf(a)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		_, err = tx.ExecContext(ctx, `INSERT INTO automations (site_id, id, revision, status, runnable,
-			trigger_app_id, trigger_key, name, origin, created_at, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			trigger_app_id, trigger_key, name, origin, created_at, updated_at, is_draft, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			siteID, a.ID, r.revision, status, a.IsActive(), trig.AppID, trig.TriggerKey, a.Name, a.Origin,
-			r.created, r.updated, r.doc)
+			r.created, r.updated, a.DraftInfo != nil, r.doc)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("automation %s: %w", a.ID, errs.ErrConflict)
 		}
@@ -86,9 +87,10 @@ func (s *Store) UpdateAutomation(ctx context.Context, siteID string, a *automati
 	status, trig := columnsOf(a)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE automations SET revision = ?, status = ?, runnable = ?, trigger_app_id = ?,
-			trigger_key = ?, name = ?, origin = ?, updated_at = ?, doc = ? WHERE site_id = ? AND id = ? AND revision = ?`,
-			r.revision, status, a.IsActive(), trig.AppID, trig.TriggerKey, a.Name, a.Origin, r.updated, r.doc,
-			siteID, a.ID, expectedRevision)
+			trigger_key = ?, name = ?, origin = ?, updated_at = ?, is_draft = ?, doc = ?
+			WHERE site_id = ? AND id = ? AND revision = ?`,
+			r.revision, status, a.IsActive(), trig.AppID, trig.TriggerKey, a.Name, a.Origin, r.updated, a.DraftInfo != nil,
+			r.doc, siteID, a.ID, expectedRevision)
 		if err != nil {
 			return wrap(err, "update automation")
 		}
@@ -158,13 +160,13 @@ var automationColumns = map[string]string{
 	"settings.hidden":                  "coalesce(json_extract(doc, '$.settings.hidden'), 0)",
 }
 
-// QueryAutomations pages through a site's automations with a WQL query: in SQL when every field it uses
-// has a column, else by evaluating the query over the site's documents.
+// QueryAutomations pages through a site's automations — drafts excluded — with a WQL query: in SQL when
+// every field it uses has a column, else by evaluating the query over the site's documents.
 func (s *Store) QueryAutomations(ctx context.Context, siteID string, q *wql.Query) ([]*automation.Automation, string, error) {
 	if where, args, orderBy, ok := q.SQL(automationColumns); ok {
 		return s.queryAutomationsSQL(ctx, siteID, q, where, args, orderBy)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT doc FROM automations WHERE site_id = ?`, siteID)
+	rows, err := s.read.QueryContext(ctx, `SELECT doc FROM automations WHERE site_id = ? AND is_draft = 0`, siteID)
 	if err != nil {
 		return nil, "", wrap(err, "query automations")
 	}
@@ -204,7 +206,7 @@ func (s *Store) QueryAutomations(ctx context.Context, siteID string, q *wql.Quer
 }
 
 func (s *Store) queryAutomationsSQL(ctx context.Context, siteID string, q *wql.Query, where string, args []any, orderBy string) ([]*automation.Automation, string, error) {
-	stmt := `SELECT doc FROM automations WHERE site_id = ?`
+	stmt := `SELECT doc FROM automations WHERE site_id = ? AND is_draft = 0`
 	all := append([]any{siteID}, args...)
 	if where != "" {
 		stmt += ` AND (` + where + `)`
@@ -271,4 +273,26 @@ func (s *Store) ListTriggerAutomations(ctx context.Context, siteID, appID, key s
 		out = append(out, &a)
 	}
 	return out, wrap(rows.Err(), "list trigger automations")
+}
+
+// ListDrafts returns a site's draft automations.
+func (s *Store) ListDrafts(ctx context.Context, siteID string) ([]*automation.Automation, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT doc FROM automations WHERE site_id = ? AND is_draft = 1 ORDER BY id`, siteID)
+	if err != nil {
+		return nil, wrap(err, "list drafts")
+	}
+	defer rows.Close()
+	out := []*automation.Automation{}
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return nil, wrap(err, "scan draft")
+		}
+		var a automation.Automation
+		if err := decode(doc, &a); err != nil {
+			return nil, err
+		}
+		out = append(out, &a)
+	}
+	return out, wrap(rows.Err(), "list drafts")
 }

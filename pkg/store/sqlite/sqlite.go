@@ -95,7 +95,7 @@ CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, site_
 CREATE TABLE automations (site_id TEXT NOT NULL, id TEXT NOT NULL, revision INTEGER NOT NULL,
 	status TEXT NOT NULL, runnable INTEGER NOT NULL, trigger_app_id TEXT NOT NULL, trigger_key TEXT NOT NULL,
 	name TEXT NOT NULL, origin TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
-	doc BLOB NOT NULL, PRIMARY KEY (site_id, id));
+	is_draft INTEGER NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (site_id, id));
 -- QueryAutomations filters and sorts these columns in SQL instead of parsing every document of the site.
 CREATE INDEX automations_by_name ON automations (site_id, name, id);
 CREATE TABLE automation_revisions (site_id TEXT NOT NULL, id TEXT NOT NULL, revision INTEGER NOT NULL,

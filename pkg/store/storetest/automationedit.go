@@ -535,3 +535,32 @@ func testConcurrentDeletes(t *testing.T, s Store) {
 	wantErr(t, "GetAutomation after concurrent deletes", err, errs.ErrNotFound)
 	wantRevision(t, s, "after concurrent deletes", siteA, a.ID, 1, nil)
 }
+
+// testDrafts: a draft is stored like any automation but never queried, only listed by ListDrafts — and
+// only on its own site.
+func testDrafts(t *testing.T, s Store) {
+	live := newAutomation("d0000000-0000-4000-8000-000000000001", appA, "t")
+	must(t, s.CreateAutomation(ctx(t), siteA, live))
+	draft := newAutomation("d0000000-0000-4000-8000-000000000002", appA, "t")
+	orig := live.ID
+	draft.DraftInfo = &automation.DraftInfo{OriginalAutomationID: &orig}
+	must(t, s.CreateAutomation(ctx(t), siteA, draft))
+	q, err := wql.Parse(json.RawMessage(`{}`), wql.AutomationSchema())
+	must(t, err)
+	page, _, err := s.QueryAutomations(ctx(t), siteA, q)
+	must(t, err)
+	if len(page) != 1 || page[0].ID != live.ID {
+		t.Fatalf("query returned %d automations, want only the live one", len(page))
+	}
+	drafts, err := s.ListDrafts(ctx(t), siteA)
+	must(t, err)
+	if len(drafts) != 1 || drafts[0].ID != draft.ID || *drafts[0].DraftInfo.OriginalAutomationID != orig {
+		t.Fatalf("drafts = %+v", drafts)
+	}
+	if other, err := s.ListDrafts(ctx(t), siteB); err != nil || len(other) != 0 {
+		t.Fatalf("site B drafts = %v, %v", other, err)
+	}
+	if got, err := s.ListTriggerAutomations(ctx(t), siteA, appA, "t"); err != nil || len(got) != 1 || got[0].ID != live.ID {
+		t.Fatalf("a draft matched events: %v %v", got, err)
+	}
+}

@@ -44,6 +44,7 @@ type Store interface {
 
 	CreateAutomation(ctx context.Context, siteID string, a *automation.Automation) error
 	GetAutomation(ctx context.Context, siteID, id string) (*automation.Automation, error)
+	ListDrafts(ctx context.Context, siteID string) ([]*automation.Automation, error)
 	ListTriggerAutomations(ctx context.Context, siteID, appID, triggerKey string) ([]*automation.Automation, error)
 	UpdateAutomation(ctx context.Context, siteID string, a *automation.Automation, expectedRevision int64) error
 	DeleteAutomation(ctx context.Context, siteID, id string) error
@@ -73,6 +74,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	var all []test
 	all = append(all, catalogTests...)
 	all = append(all, automationTests...)
+	all = append(all, test{"Drafts", testDrafts})
 	all = append(all, activationTests...)
 	all = append(all, onceTests...)
 	all = append(all, listTests...)
