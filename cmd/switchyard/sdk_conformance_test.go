@@ -196,6 +196,36 @@ func TestWixSDKConformance(t *testing.T) {
 	if s := steps.one(t, "cancelEvent"); !s.OK {
 		t.Fatalf("cancelEvent threw %v", s.Error)
 	}
+	// Copy and drafts: the copy is unsaved (no _id), get-or-create is idempotent, publish applies the draft.
+	idD := ids["Conf D"]
+	if cp := steps.one(t, "copyAutomation").ok(t); dig(cp, "automation._id") != nil || dig(cp, "automation.name") != "Conf D" {
+		t.Fatalf("copyAutomation = %v", cp)
+	}
+	dr := steps.one(t, "getOrCreateDraftAutomation").ok(t)
+	draftID := str(dig(dr, "automation._id"))
+	if !isGUID(draftID) || draftID == idD || dig(dr, "automation.draftInfo.originalAutomationId") != idD {
+		t.Fatalf("getOrCreateDraftAutomation = %v", dr)
+	}
+	if again := steps.one(t, "getOrCreateDraftAutomation.again").ok(t); dig(again, "automation._id") != draftID {
+		t.Fatalf("second getOrCreateDraftAutomation = %v", again)
+	}
+	if up := steps.one(t, "updateDraftAutomation").ok(t); dig(up, "automation.name") != "Conf D drafted" {
+		t.Fatalf("updateDraftAutomation = %v", up)
+	}
+	qd := steps.one(t, "queryAutomationsWithDrafts").ok(t)
+	if list, _ := qd["automations"].([]any); len(list) != 1 || fmt.Sprint(dig(qd, "originalAutomationIdToDrafts."+idD+".draftAutomationIds")) != "["+draftID+"]" {
+		t.Fatalf("queryAutomationsWithDrafts = %v", qd)
+	}
+	if pub := steps.one(t, "publishDraftAutomation").ok(t); dig(pub, "automation._id") != idD || dig(pub, "automation.name") != "Conf D drafted" {
+		t.Fatalf("publishDraftAutomation = %v", pub)
+	}
+	if nd := steps.one(t, "createDraftAutomation").ok(t); !isGUID(str(dig(nd, "automation._id"))) {
+		t.Fatalf("createDraftAutomation = %v", nd)
+	}
+	if del := steps.one(t, "deleteDraftAutomation"); !del.OK {
+		t.Fatalf("deleteDraftAutomation failed: %v", del.Error)
+	}
+
 	bc := steps.one(t, "bulkCancelEvent").ok(t)
 	if res, _ := bc["results"].([]any); len(res) != 1 || dig(res[0], "itemMetadata.success") != true {
 		t.Fatalf("bulkCancelEvent = %v, want one successful result", bc)

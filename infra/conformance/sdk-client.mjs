@@ -209,6 +209,18 @@ await step('bulkReportEvent', () =>
 await step('cancelEvent', () => app.activations.cancelEvent(TRIGGER_KEY, ext1));
 await step('bulkCancelEvent', () => app.activations.bulkCancelEvent(TRIGGER_KEY, [ext2]));
 
+// --- copy and drafts
+const srcId = created['Conf D']?._id;
+await step('copyAutomation', () => v2.copyAutomation(srcId));
+const draft = await step('getOrCreateDraftAutomation', () => v2.getOrCreateDraftAutomation(srcId));
+const draftId = draft.result?.automation?._id;
+await step('getOrCreateDraftAutomation.again', () => v2.getOrCreateDraftAutomation(srcId));
+await step('updateDraftAutomation', () => v2.updateDraftAutomation(draftId, { name: 'Conf D drafted' }));
+await step('queryAutomationsWithDrafts', () => v2.queryAutomationsWithDrafts({ query: { filter: { name: { $startsWith: 'Conf D' } } } }));
+await step('publishDraftAutomation', () => v2.publishDraftAutomation(draftId));
+const loose = await step('createDraftAutomation', () => v2.createDraftAutomation({ automation: { name: 'Loose draft' } }));
+await step('deleteDraftAutomation', () => v2.deleteDraftAutomation(loose.result?.automation?._id));
+
 // --- delete
 const bulkIds = [created['Conf B']?._id, created['Conf C']?._id, randomUUID()].filter(Boolean);
 await step('bulkDeleteAutomations', () => v2.bulkDeleteAutomations(bulkIds), { ids: bulkIds });
