@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -200,7 +201,7 @@ func mergeAutomation(cur, in *automation.Automation, mask []string) *automation.
 	}
 	if in.Configuration != nil {
 		onlyStatus := len(mask) > 0 && !want("configuration.trigger", false) && !want("configuration.actions", false) &&
-			!want("configuration.rootActionIds", false) && want("configuration.status", false) && !slicesContains(mask, "configuration")
+			!want("configuration.rootActionIds", false) && want("configuration.status", false) && !slices.Contains(mask, "configuration")
 		switch {
 		case onlyStatus:
 			if next.Configuration != nil {
@@ -211,15 +212,6 @@ func mergeAutomation(cur, in *automation.Automation, mask []string) *automation.
 		}
 	}
 	return &next
-}
-
-func slicesContains(ss []string, v string) bool {
-	for _, s := range ss {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 // checkSettings enforces an automation's settings on an update.
@@ -233,8 +225,8 @@ func checkSettings(cur, next *automation.Automation) error {
 		return errs.New(errs.PermissionDenied, "STATUS_CHANGE_DISABLED", "this automation's status cannot be changed (settings.disableStatusChange)")
 	}
 	if st.Readonly {
-		a, _ := json.Marshal(withStatus(cur, ""))
-		b, _ := json.Marshal(withStatus(next, ""))
+		a, _ := json.Marshal(withoutStatus(cur))
+		b, _ := json.Marshal(withoutStatus(next))
 		if string(a) != string(b) {
 			return errs.New(errs.PermissionDenied, "AUTOMATION_READONLY", "this automation is read-only (settings.readonly); only its status may change")
 		}
@@ -256,8 +248,8 @@ func checkSettings(cur, next *automation.Automation) error {
 	return nil
 }
 
-// withStatus copies the updatable content of a with its status replaced, for comparisons.
-func withStatus(a *automation.Automation, status string) map[string]any {
+// withoutStatus copies the updatable content of a with its status blanked, for comparisons.
+func withoutStatus(a *automation.Automation) map[string]any {
 	b, _ := json.Marshal(a)
 	var m map[string]any
 	json.Unmarshal(b, &m)
@@ -265,7 +257,7 @@ func withStatus(a *automation.Automation, status string) map[string]any {
 		delete(m, k)
 	}
 	if c, ok := m["configuration"].(map[string]any); ok {
-		c["status"] = status
+		c["status"] = ""
 	}
 	return m
 }
