@@ -1,6 +1,10 @@
 package automation
 
-import "fmt"
+import (
+	"fmt"
+	"maps"
+	"slices"
+)
 
 // Normalize fills what Wix fills on save: each action's id from its key, and the default namespace
 // `<actionKey>-<N>` (or `<TYPE>-<N>`, `setVariable` for SET_VARIABLES) in graph order, N counting from 1
@@ -55,7 +59,7 @@ func GraphOrder(c *Configuration) []string {
 		order = append(order, id)
 		queue = append(queue, act.PostActionIDs()...)
 	}
-	for _, id := range sortedKeys(c.Actions) {
+	for _, id := range slices.Sorted(maps.Keys(c.Actions)) {
 		if !seen[id] && c.Actions[id] != nil {
 			order = append(order, id)
 		}

@@ -2,8 +2,9 @@ package automation
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/switchyard-dev/switchyard/pkg/errs"
@@ -98,10 +99,10 @@ func ValidateForSave(a *Automation) error {
 	if len(c.Actions) > MaxActions {
 		v.add(cp+"actions", "MAX_ITEMS", "must hold at most %d actions", MaxActions)
 	}
-	for _, id := range sortedKeys(c.Actions) {
+	for _, id := range slices.Sorted(maps.Keys(c.Actions)) {
 		validateAction(&v, fmt.Sprintf("%sactions.%s", cp, id), id, c.Actions[id])
 	}
-	for _, id := range sortedKeys(c.Actions) {
+	for _, id := range slices.Sorted(maps.Keys(c.Actions)) {
 		if a := c.Actions[id]; a != nil {
 			for _, post := range a.PostActionIDs() {
 				if _, ok := c.Actions[post]; !ok && IsGUID(post) {
@@ -121,12 +122,12 @@ func ValidateForSave(a *Automation) error {
 		for _, id := range c.RootActionIDs {
 			parents[id]++
 		}
-		for _, id := range sortedKeys(c.Actions) {
+		for _, id := range slices.Sorted(maps.Keys(c.Actions)) {
 			for _, post := range c.Actions[id].PostActionIDs() {
 				parents[post]++
 			}
 		}
-		for _, id := range sortedKeys(parents) {
+		for _, id := range slices.Sorted(maps.Keys(parents)) {
 			if parents[id] > 1 {
 				v.add(cp+"actions."+id, "MULTIPLE_PARENTS", "is reached from more than one place; each action may follow only one action (or be one root)")
 			}
@@ -240,7 +241,7 @@ func validateAction(v *violations, p, key string, a *Action) {
 // callers can report them as POST_ACTION_NOT_FOUND where Wix does.
 func DanglingPosts(c *Configuration) []string {
 	var out []string
-	for _, id := range sortedKeys(c.Actions) {
+	for _, id := range slices.Sorted(maps.Keys(c.Actions)) {
 		for _, post := range c.Actions[id].PostActionIDs() {
 			if _, ok := c.Actions[post]; !ok {
 				out = append(out, id+"→"+post)
@@ -279,19 +280,10 @@ func findCycle(c *Configuration) string {
 		color[id] = black
 		return ""
 	}
-	for _, id := range sortedKeys(c.Actions) {
+	for _, id := range slices.Sorted(maps.Keys(c.Actions)) {
 		if cyc := visit(id); cyc != "" {
 			return cyc
 		}
 	}
 	return ""
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -15,6 +15,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -249,7 +251,7 @@ func (k *checker) available(id string) map[string]any {
 				continue
 			}
 			env := k.available(aid)
-			for _, key := range sortedKeys(info.OutputMapping) {
+			for _, key := range slices.Sorted(maps.Keys(info.OutputMapping)) {
 				vars[key] = valueSchema(info.OutputMapping[key], env, 0)
 			}
 		}
@@ -299,15 +301,6 @@ func valueSchema(v any, env any, depth int) any {
 		return s
 	}
 	return map[string]any{}
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // ---- trigger ----
@@ -482,7 +475,7 @@ func (k *checker) walk(id string, v any, schema any, typed bool, path string, de
 			mismatch("an object")
 			typed = false
 		}
-		for _, key := range sortedKeys(x) {
+		for _, key := range slices.Sorted(maps.Keys(x)) {
 			var sub any
 			subTyped := false
 			if typed {

@@ -2,6 +2,8 @@ package schema
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/switchyard-dev/switchyard/pkg/errs"
 )
@@ -11,7 +13,7 @@ import (
 // items are objects whose properties are scalars. Null is accepted as "no value".
 func CheckPayloadKeys(payload map[string]any, prefix string) []errs.FieldViolation {
 	var out []errs.FieldViolation
-	for _, k := range sortedKeys(payload) {
+	for _, k := range slices.Sorted(maps.Keys(payload)) {
 		f := prefix + "." + k
 		if !validKey(k) {
 			out = append(out, errs.FieldViolation{Field: f, ViolatedRule: "PAYLOAD_KEY",
@@ -28,7 +30,7 @@ func CheckPayloadKeys(payload map[string]any, prefix string) []errs.FieldViolati
 						Description: "array items must be objects"})
 					continue
 				}
-				for _, ik := range sortedKeys(obj) {
+				for _, ik := range slices.Sorted(maps.Keys(obj)) {
 					switch obj[ik].(type) {
 					case nil, string, float64, bool:
 					default:
