@@ -226,6 +226,30 @@ func TestWixSDKConformance(t *testing.T) {
 		t.Fatalf("deleteDraftAutomation failed: %v", del.Error)
 	}
 
+	// Preinstalled: the app's component appears on the site (origin and preinstalledInfo as the SDK hands
+	// them back), a new version replaces it, an older one is a 409, a site owner may not create one, and
+	// deletion removes it from the site.
+	pre := steps.one(t, "createPreinstalledAutomation").ok(t)
+	preID := str(dig(pre, "automation._id"))
+	if !isGUID(preID) || dig(pre, "automation.origin") != "PREINSTALLED" || dig(pre, "automation.preinstalledInfo.componentVersion") != float64(1) {
+		t.Fatalf("createPreinstalledAutomation = %v", pre)
+	}
+	if g := steps.one(t, "getAutomation.preinstalled").ok(t); dig(g, "_id") != preID || dig(g, "name") != "Pre A" {
+		t.Fatalf("site's getAutomation of the preinstalled automation = %v", g)
+	}
+	if up := steps.one(t, "updatePreinstalledAutomation").ok(t); dig(up, "automation.name") != "Pre A v2" || dig(up, "automation.revision") != "2" {
+		t.Fatalf("updatePreinstalledAutomation = %v", up)
+	}
+	steps.one(t, "updatePreinstalledAutomation.older").wantError(t, 409, "COMPONENT_VERSION_OUTDATED")
+	if q := steps.one(t, "queryPreinstalledAutomationsForApp").ok(t); fmt.Sprint(dig(q, "automations")) == "[]" {
+		t.Fatalf("queryPreinstalledAutomationsForApp = %v", q)
+	}
+	steps.one(t, "createPreinstalledAutomation.byOwner").wantError(t, 403, "APP_REQUIRED")
+	if del := steps.one(t, "deletePreinstalledAutomation"); !del.OK {
+		t.Fatalf("deletePreinstalledAutomation failed: %v", del.Error)
+	}
+	steps.one(t, "getAutomation.preinstalledDeleted").wantError(t, 404, "AUTOMATION_NOT_FOUND")
+
 	bc := steps.one(t, "bulkCancelEvent").ok(t)
 	if res, _ := bc["results"].([]any); len(res) != 1 || dig(res[0], "itemMetadata.success") != true {
 		t.Fatalf("bulkCancelEvent = %v, want one successful result", bc)
@@ -485,4 +509,12 @@ func conformanceModulesInstalled(dir string) error {
 		}
 	}
 	return nil
+}
+
+// wantError fails unless the step threw with this HTTP status and applicationError code.
+func (s sdkStep) wantError(t *testing.T, status int, code string) {
+	t.Helper()
+	if e := s.failed(t); e.status() != status || e.appCode() != code {
+		t.Fatalf("%s threw %v, want %d %s", s.Step, e, status, code)
+	}
 }

@@ -221,6 +221,24 @@ await step('publishDraftAutomation', () => v2.publishDraftAutomation(draftId));
 const loose = await step('createDraftAutomation', () => v2.createDraftAutomation({ automation: { name: 'Loose draft' } }));
 await step('deleteDraftAutomation', () => v2.deleteDraftAutomation(loose.result?.automation?._id));
 
+// --- preinstalled, as the app: the component shows on the site, a new version replaces it, deletion removes it.
+const appV2 = app.automationsServiceV2;
+const comp = randomUUID();
+const preinstalled = (name, version) => ({
+  ...automation(name, 'ACTIVE'),
+  origin: 'PREINSTALLED',
+  preinstalledInfo: { appId: APP_ID, componentId: comp, componentVersion: version },
+});
+const pre = await step('createPreinstalledAutomation', () => appV2.createPreinstalledAutomation(preinstalled('Pre A', 1)));
+const preId = pre.result?.automation?._id;
+await step('getAutomation.preinstalled', () => v2.getAutomation(preId));
+await step('updatePreinstalledAutomation', () => appV2.updatePreinstalledAutomation(preinstalled('Pre A v2', 2)));
+await step('updatePreinstalledAutomation.older', () => appV2.updatePreinstalledAutomation(preinstalled('Pre A v0', 1)));
+await step('queryPreinstalledAutomationsForApp', () => appV2.queryPreinstalledAutomationsForApp({ query: {} }));
+await step('createPreinstalledAutomation.byOwner', () => v2.createPreinstalledAutomation(preinstalled('Pre owner', 1)));
+await step('deletePreinstalledAutomation', () => appV2.deletePreinstalledAutomation(comp));
+await step('getAutomation.preinstalledDeleted', () => v2.getAutomation(preId));
+
 // --- delete
 const bulkIds = [created['Conf B']?._id, created['Conf C']?._id, randomUUID()].filter(Boolean);
 await step('bulkDeleteAutomations', () => v2.bulkDeleteAutomations(bulkIds), { ids: bulkIds });

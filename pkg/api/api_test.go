@@ -90,6 +90,10 @@ func (f *fixture) mustOK(method, path, key, site, body string) []byte {
 	return b
 }
 
+// preinstalledAutomation is validAutomation as an app's component, without an origin.
+const preinstalledAutomation = `{"automation":{"name":"n","configuration":{"status":"ACTIVE",
+	"trigger":{"appId":"` + appID + `","triggerKey":"form_submitted"},"rootActionIds":[],"actions":{}}}}`
+
 const validAutomation = `{"automation":{"name":"n","origin":"USER","configuration":{"status":"ACTIVE",
 	"trigger":{"appId":"` + appID + `","triggerKey":"form_submitted"},"rootActionIds":["cccccccc-cccc-4ccc-8ccc-cccccccccccc"],
 	"actions":{"cccccccc-cccc-4ccc-8ccc-cccccccccccc":{"type":"APP_DEFINED","appDefinedInfo":{"appId":"` + appID + `","actionKey":"x"}}}}}}`
@@ -174,6 +178,22 @@ func TestBadInput(t *testing.T) {
 		{"rerun missing activation", "POST", "/automations/v1/activations/" + missingID + "/rerun", "OWNER_A", "", ``, 404, "ACTIVATION_NOT_FOUND", ""},
 		{"activation list bad limit", "GET", "/v2/activation-logs?cursorPaging.limit=0", "OWNER_A", "", ``, 400, "", "cursorPaging.limit"},
 		{"activation list bad cursor", "GET", "/v2/activation-logs?cursorPaging.cursor=zz", "OWNER_A", "", ``, 400, "", "cursorPaging.cursor"},
+		{"automation claims PREINSTALLED", "POST", "/v2/automations", "OWNER_A", "", strings.Replace(validAutomation, `"USER"`, `"PREINSTALLED"`, 1), 400, "INVALID_ORIGIN_TYPE", ""},
+		{"automation user claims APPLICATION", "POST", "/v2/automations", "OWNER_A", "", strings.Replace(validAutomation, `"USER"`, `"APPLICATION"`, 1), 403, "INVALID_ORIGIN_TYPE", ""},
+		{"preinstalled by owner", "POST", "/v2/preinstalled-automation", "OWNER_A", "", preinstalledAutomation, 403, "APP_REQUIRED", ""},
+		{"preinstalled admin names no app", "POST", "/v2/preinstalled-automation", adminKey, "", preinstalledAutomation, 400, "", "appId"},
+		{"preinstalled admin unknown app", "POST", "/v2/preinstalled-automation", adminKey, "", strings.Replace(preinstalledAutomation, `{"automation"`, `{"appId":"`+missingID+`","automation"`, 1), 404, "APP_NOT_FOUND", ""},
+		{"preinstalled for another app", "POST", "/v2/preinstalled-automation", "APP_A", "", strings.Replace(preinstalledAutomation, `{"automation"`, `{"appId":"`+otherApp+`","automation"`, 1), 403, "APP_MISMATCH", ""},
+		{"preinstalled wrong origin", "POST", "/v2/preinstalled-automation", "APP_A", "", strings.Replace(preinstalledAutomation, `"name":"n"`, `"name":"n","origin":"USER"`, 1), 400, "INVALID_ORIGIN_TYPE", ""},
+		{"preinstalled bad component", "POST", "/v2/preinstalled-automation", "APP_A", "", strings.Replace(preinstalledAutomation, `"name":"n"`, `"name":"n","preinstalledInfo":{"componentId":"x"}`, 1), 400, "", "automation.preinstalledInfo.componentId"},
+		{"preinstalled empty name", "POST", "/v2/preinstalled-automation", "APP_A", "", strings.Replace(preinstalledAutomation, `"name":"n"`, `"name":""`, 1), 400, "", "automation.name"},
+		{"preinstalled update no component", "PATCH", "/v2/preinstalled-automation", "APP_A", "", `{"automation":{"name":"x"}}`, 400, "", "automation.preinstalledInfo.componentId"},
+		{"preinstalled update no version", "PATCH", "/v2/preinstalled-automation", "APP_A", "", `{"automation":{"preinstalledInfo":{"componentId":"` + missingID + `"}}}`, 400, "", "automation.preinstalledInfo.componentVersion"},
+		{"preinstalled update missing", "PATCH", "/automations-service/v2/preinstalled-automation", "APP_A", "", `{"automation":{"preinstalledInfo":{"componentId":"` + missingID + `","componentVersion":2}}}`, 404, "AUTOMATION_NOT_FOUND", ""},
+		{"preinstalled delete bad id", "DELETE", "/v2/preinstalled-automation/nope", "APP_A", "", ``, 400, "", "componentId"},
+		{"preinstalled delete missing", "DELETE", "/v2/preinstalled-automation/" + missingID, "APP_A", "", ``, 404, "AUTOMATION_NOT_FOUND", ""},
+		{"preinstalled query unknown field", "POST", "/v2/preinstalled-automations/query", "APP_A", "", `{"query":{"filter":{"color":"red"}}}`, 400, "", "query.filter.color"},
+		{"preinstalled query by owner", "POST", "/v2/preinstalled-automations/query", "OWNER_A", "", `{"query":{}}`, 403, "APP_REQUIRED", ""},
 		{"unknown route", "GET", "/v9/nothing", "OWNER_A", "", ``, 404, "ROUTE_NOT_FOUND", ""},
 		{"wrong method", "DELETE", "/v1/apps", adminKey, "", ``, 405, "METHOD_NOT_ALLOWED", ""},
 	}
@@ -270,6 +290,32 @@ func TestTenantIsolation(t *testing.T) {
 	if len(l.ActivationLogs) != 0 {
 		t.Errorf("site B's activation list shows site A's: %v", l.ActivationLogs)
 	}
+	// An app's preinstalled automations are its own: another app neither lists, updates nor deletes them,
+	// and a site that did not install the app does not see them.
+	var pre struct {
+		Automation struct {
+			ID               string
+			PreinstalledInfo struct{ ComponentID string }
+		}
+	}
+	json.Unmarshal(f.mustOK("POST", "/v2/preinstalled-automation", f.appKeyA, "", preinstalledAutomation), &pre)
+	comp := pre.Automation.PreinstalledInfo.ComponentID
+	var oq struct{ Automations []any }
+	json.Unmarshal(f.mustOK("POST", "/v2/preinstalled-automations/query", f.otherKey, "", `{"query":{}}`), &oq)
+	if len(oq.Automations) != 0 {
+		t.Errorf("another app lists app A's preinstalled automations: %v", oq.Automations)
+	}
+	if code, body := f.do("PATCH", "/v2/preinstalled-automation", f.otherKey, "", `{"automation":{"name":"stolen","preinstalledInfo":{"componentId":"`+comp+`","componentVersion":9}}}`); code != 404 {
+		t.Errorf("another app updated app A's component: %d %s", code, body)
+	}
+	if code, body := f.do("DELETE", "/v2/preinstalled-automation/"+comp, f.otherKey, "", ""); code != 404 {
+		t.Errorf("another app deleted app A's component: %d %s", code, body)
+	}
+	if code, _ := f.do("GET", "/v2/automations/"+pre.Automation.ID, f.ownerB, "", ""); code != 404 {
+		t.Errorf("site B (app not installed) reads app A's preinstalled automation: %d", code)
+	}
+	f.mustOK("GET", "/v2/automations/"+pre.Automation.ID, f.ownerA, "", "")
+
 	// Site A's automation is untouched.
 	var got struct {
 		Automation struct{ Name, Revision string }

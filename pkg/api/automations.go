@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/errs"
+	"github.com/switchyard-dev/switchyard/pkg/preinstalled"
 )
 
 func (s *server) createAutomation(w http.ResponseWriter, r *http.Request) error {
@@ -32,6 +33,9 @@ func (s *server) createAutomation(w http.ResponseWriter, r *http.Request) error 
 		return errs.Violation("automation", "REQUIRED_FIELD", "must not be empty")
 	}
 	a := req.Automation
+	if err := s.applyOrigin(r, p, a); err != nil {
+		return err
+	}
 	automation.Normalize(a)
 	if err := automation.ValidateForSave(a); err != nil {
 		return err
@@ -44,7 +48,7 @@ func (s *server) createAutomation(w http.ResponseWriter, r *http.Request) error 
 	if err := s.store.CreateAutomation(r.Context(), site, a); err != nil {
 		return err
 	}
-	s.ok(w, map[string]any{"automation": a})
+	s.okAutomation(w, r, a)
 	return nil
 }
 
@@ -53,7 +57,7 @@ func (s *server) getAutomation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.ok(w, map[string]any{"automation": a})
+	s.okAutomation(w, r, a)
 	return nil
 }
 
@@ -67,12 +71,13 @@ func (s *server) pathAutomation(r *http.Request) (string, *automation.Automation
 	return site, a, err
 }
 
-// siteAutomation loads an automation of the caller's site (404 otherwise).
+// siteAutomation loads an automation the caller's site sees — its own or an installed app's preinstalled
+// one (404 otherwise).
 func (s *server) siteAutomation(r *http.Request, site, id string) (*automation.Automation, error) {
 	if !automation.IsGUID(id) {
 		return nil, errs.Violation("automationId", "FORMAT", "must be a GUID")
 	}
-	a, err := s.store.GetAutomation(r.Context(), site, id)
+	a, err := preinstalled.Get(r.Context(), s.store, site, id)
 	if errors.Is(err, errs.ErrNotFound) {
 		return nil, errs.New(errs.NotFound, "AUTOMATION_NOT_FOUND", "automation %s not found", id)
 	}
@@ -153,10 +158,7 @@ func (s *server) updateAutomation(w http.ResponseWriter, r *http.Request) error 
 	now := s.now().UTC()
 	next.Revision = strconv.FormatInt(expected+1, 10)
 	next.UpdatedDate, next.UpdatedBy = &now, auditInfo(p)
-	if err := s.store.UpdateAutomation(r.Context(), site, next, expected); err != nil {
-		if errors.Is(err, errs.ErrConflict) {
-			return errs.New(errs.Conflict, "REVISION_MISMATCH", "automation %s changed meanwhile; fetch it and retry", cur.ID)
-		}
+	if err := s.saveEdit(r, site, cur, next, expected); err != nil {
 		return err
 	}
 	if cur.IsActive() && !next.IsActive() {
@@ -164,7 +166,7 @@ func (s *server) updateAutomation(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 	}
-	s.ok(w, map[string]any{"automation": next})
+	s.okAutomation(w, r, next)
 	return nil
 }
 
@@ -289,6 +291,10 @@ func (s *server) deleteOne(r *http.Request, p access.Principal, site, id string)
 	if cur.Settings != nil && cur.Settings.DisableDelete {
 		return errs.New(errs.PermissionDenied, "DELETE_DISABLED", "this automation cannot be deleted (settings.disableDelete)")
 	}
+	if isTemplate(cur) {
+		return errs.New(errs.FailedPrecondition, "PREINSTALLED_AUTOMATION_NOT_DELETABLE",
+			"automation %s is app %s's preinstalled automation: deactivate it instead", id, cur.PreinstalledInfo.AppID)
+	}
 	if err := s.store.DeleteAutomation(r.Context(), site, id); errors.Is(err, errs.ErrNotFound) {
 		return errs.New(errs.NotFound, "AUTOMATION_NOT_FOUND", "automation %s not found", id)
 	} else if err != nil {
@@ -344,19 +350,44 @@ func (s *server) query(w http.ResponseWriter, r *http.Request, withDrafts bool) 
 		return err
 	}
 	var req struct {
-		Query json.RawMessage `json:"query"`
+		Query rawQuery `json:"query"`
 	}
 	if err := s.decode(r, &req); err != nil {
 		return err
 	}
-	if len(req.Query) == 0 || string(req.Query) == "null" {
-		req.Query = json.RawMessage(`{}`)
-	}
-	q, err := wql.Parse(req.Query, wql.AutomationSchema())
+	q, err := wql.Parse(req.Query.orEmpty(), wql.AutomationSchema())
 	if err != nil {
 		return err
 	}
-	page, next, err := s.store.QueryAutomations(r.Context(), site, q)
+	v, err := s.siteView(r, site)
+	if err != nil {
+		return err
+	}
+	draftsOfSite := ""
+	if withDrafts {
+		v.StandaloneDrafts, draftsOfSite = true, site
+	}
+	return s.queryPage(w, r, v, q, draftsOfSite)
+}
+
+// rawQuery is a CursorQuery as sent; absent or null is the empty query.
+type rawQuery json.RawMessage
+
+func (q rawQuery) orEmpty() json.RawMessage {
+	if len(q) == 0 || string(q) == "null" {
+		return json.RawMessage(`{}`)
+	}
+	return json.RawMessage(q)
+}
+
+func (q *rawQuery) UnmarshalJSON(b []byte) error {
+	*q = append((*q)[:0], b...)
+	return nil
+}
+
+// queryPage answers one page of a view; with draftsOfSite, the page's automations' drafts are mapped too.
+func (s *server) queryPage(w http.ResponseWriter, r *http.Request, v automation.View, q *wql.Query, draftsOfSite string) error {
+	page, next, err := s.store.QueryAutomations(r.Context(), v, q)
 	if err != nil {
 		return err
 	}
@@ -367,9 +398,9 @@ func (s *server) query(w http.ResponseWriter, r *http.Request, withDrafts bool) 
 	if next != "" {
 		cursors["next"] = next
 	}
-	out := map[string]any{"automations": page, "pagingMetadata": map[string]any{"count": len(page), "cursors": cursors, "hasNext": next != ""}}
-	if withDrafts {
-		if out["originalAutomationIdToDrafts"], err = s.draftsOf(r, site, page); err != nil {
+	out := map[string]any{"automations": presentedAll(r, page), "pagingMetadata": map[string]any{"count": len(page), "cursors": cursors, "hasNext": next != ""}}
+	if draftsOfSite != "" {
+		if out["originalAutomationIdToDrafts"], err = s.draftsOf(r, draftsOfSite, page); err != nil {
 			return err
 		}
 	}
@@ -385,7 +416,7 @@ func (s *server) getAutomationRevision(w http.ResponseWriter, r *http.Request) e
 	}
 	rev := r.URL.Query().Get("revision")
 	if rev == "" {
-		s.ok(w, map[string]any{"automation": cur})
+		s.okAutomation(w, r, cur)
 		return nil
 	}
 	n, err := strconv.ParseInt(rev, 10, 64)
@@ -393,13 +424,17 @@ func (s *server) getAutomationRevision(w http.ResponseWriter, r *http.Request) e
 		return errs.Violation("revision", "FORMAT", "must be a positive whole number")
 	}
 	a, err := s.store.GetAutomationRevision(r.Context(), site, cur.ID, n)
+	if errors.Is(err, errs.ErrNotFound) && cur.PreinstalledInfo != nil && cur.Origin == automation.OriginPreinstalled {
+		// Revisions before a site's first edit are the app's.
+		a, err = s.store.GetAutomationRevision(r.Context(), automation.PreinstalledTenant(cur.PreinstalledInfo.AppID), cur.ID, n)
+	}
 	if errors.Is(err, errs.ErrNotFound) {
 		return errs.New(errs.NotFound, "REVISION_NOT_FOUND", "automation %s has no revision %d", cur.ID, n)
 	}
 	if err != nil {
 		return err
 	}
-	s.ok(w, map[string]any{"automation": a})
+	s.okAutomation(w, r, a)
 	return nil
 }
 
@@ -441,6 +476,6 @@ func (s *server) copyAutomation(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return errs.Violation("origin", "ENUM", "must be one of USER, APPLICATION, PREINSTALLED, RECIPE")
 	}
-	s.ok(w, map[string]any{"automation": cp})
+	s.okAutomation(w, r, &cp)
 	return nil
 }

@@ -71,7 +71,7 @@ func (s *server) createDraftAutomation(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	s.ok(w, map[string]any{"automation": d})
+	s.okAutomation(w, r, d)
 	return nil
 }
 
@@ -87,7 +87,7 @@ func (s *server) getOrCreateDraftAutomation(w http.ResponseWriter, r *http.Reque
 		return err
 	}
 	if orig.DraftInfo != nil {
-		s.ok(w, map[string]any{"automation": orig})
+		s.okAutomation(w, r, orig)
 		return nil
 	}
 	drafts, err := s.store.ListDrafts(r.Context(), site)
@@ -96,7 +96,7 @@ func (s *server) getOrCreateDraftAutomation(w http.ResponseWriter, r *http.Reque
 	}
 	for _, d := range drafts {
 		if id := d.DraftInfo.OriginalAutomationID; id != nil && *id == orig.ID {
-			s.ok(w, map[string]any{"automation": d})
+			s.okAutomation(w, r, d)
 			return nil
 		}
 	}
@@ -109,7 +109,7 @@ func (s *server) getOrCreateDraftAutomation(w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return err
 	}
-	s.ok(w, map[string]any{"automation": d})
+	s.okAutomation(w, r, d)
 	return nil
 }
 
@@ -142,7 +142,7 @@ func (s *server) updateDraftAutomation(w http.ResponseWriter, r *http.Request) e
 	} else if err != nil {
 		return err
 	}
-	s.ok(w, map[string]any{"automation": next})
+	s.okAutomation(w, r, next)
 	return nil
 }
 
@@ -187,9 +187,7 @@ func (s *server) publishDraftAutomation(w http.ResponseWriter, r *http.Request) 
 		expected, _ := strconv.ParseInt(orig.Revision, 10, 64)
 		next.Revision = strconv.FormatInt(expected+1, 10)
 		next.UpdatedDate, next.UpdatedBy = &now, auditInfo(p)
-		if err := s.store.UpdateAutomation(r.Context(), site, next, expected); errors.Is(err, errs.ErrConflict) {
-			return errs.New(errs.Conflict, "REVISION_MISMATCH", "automation %s changed meanwhile; retry", orig.ID)
-		} else if err != nil {
+		if err := s.saveEdit(r, site, orig, next, expected); err != nil {
 			return err
 		}
 		if orig.IsActive() && !next.IsActive() {
@@ -220,7 +218,7 @@ func (s *server) publishDraftAutomation(w http.ResponseWriter, r *http.Request) 
 	if err := s.store.DeleteAutomation(r.Context(), site, d.ID); err != nil && !errors.Is(err, errs.ErrNotFound) {
 		return err
 	}
-	s.ok(w, map[string]any{"automation": published})
+	s.okAutomation(w, r, published)
 	return nil
 }
 

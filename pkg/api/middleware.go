@@ -90,7 +90,7 @@ func auditInfo(p access.Principal) *automation.AuditInfo {
 func (s *server) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Wix-Request-Id", s.newID())
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, withRequestState(r))
 	})
 }
 

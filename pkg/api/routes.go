@@ -39,6 +39,10 @@ func (s *server) routes() http.Handler {
 		handle("GET "+p+"/v2/automations/actions/quota", s.getActionsQuotaInfo)
 		handle("POST "+p+"/v2/automations/{automationId}/validate", s.validateAutomationByID)
 		handle("GET "+p+"/v2/automations/schema/{automationId}/{actionId}", s.getAutomationActionSchema)
+		handle("POST "+p+"/v2/preinstalled-automation", s.createPreinstalledAutomation)
+		handle("PATCH "+p+"/v2/preinstalled-automation", s.updatePreinstalledAutomation)
+		handle("DELETE "+p+"/v2/preinstalled-automation/{componentId}", s.deletePreinstalledAutomation)
+		handle("POST "+p+"/v2/preinstalled-automations/query", s.queryPreinstalledAutomationsForApp)
 	}
 
 	handle("GET /v1/automation-revisions/{automationId}", s.getAutomationRevision)

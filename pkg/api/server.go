@@ -29,6 +29,7 @@ type Store interface {
 	GetAction(ctx context.Context, appID, key string) (*catalog.Action, error)
 	PutInstallation(ctx context.Context, in *catalog.Installation) (*catalog.Installation, error)
 	GetInstallation(ctx context.Context, siteID, appID string) (*catalog.Installation, error)
+	ListInstallations(ctx context.Context, siteID string) ([]*catalog.Installation, error)
 	CreateAPIKey(ctx context.Context, k *access.APIKey) error
 	GetAPIKeyByHash(ctx context.Context, hash string) (*access.APIKey, error)
 	CreateAutomation(ctx context.Context, siteID string, a *automation.Automation) error
@@ -36,7 +37,7 @@ type Store interface {
 	UpdateAutomation(ctx context.Context, siteID string, a *automation.Automation, expectedRevision int64) error
 	DeleteAutomation(ctx context.Context, siteID, id string) error
 	GetAutomationRevision(ctx context.Context, siteID, id string, revision int64) (*automation.Automation, error)
-	QueryAutomations(ctx context.Context, siteID string, q *wql.Query) ([]*automation.Automation, string, error)
+	QueryAutomations(ctx context.Context, v automation.View, q *wql.Query) ([]*automation.Automation, string, error)
 	ListDrafts(ctx context.Context, siteID string) ([]*automation.Automation, error)
 	GetActivation(ctx context.Context, id string) (*run.Activation, error)
 	ListActionLogs(ctx context.Context, activationID string) ([]run.ActionLog, error)

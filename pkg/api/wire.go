@@ -128,12 +128,16 @@ func (s *server) decodeOptional(r *http.Request, v any) error {
 func (s *server) decode(r *http.Request, v any) error {
 	body := http.MaxBytesReader(nil, r.Body, s.maxBody)
 	dec := json.NewDecoder(body)
-	err := dec.Decode(v)
+	var raw json.RawMessage
+	err := dec.Decode(&raw)
 	if err == nil {
 		if dec.More() {
 			return errs.New(errs.Invalid, "MALFORMED_JSON", "request body holds more than one JSON value")
 		}
-		return nil
+		if err = json.Unmarshal(raw, v); err == nil {
+			noteRequestedFields(r, raw)
+			return nil
+		}
 	}
 	var maxErr *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError

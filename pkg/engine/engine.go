@@ -24,6 +24,7 @@ type Store interface {
 	GetTrigger(ctx context.Context, appID, triggerKey string) (*catalog.Trigger, error)
 	GetAction(ctx context.Context, appID, actionKey string) (*catalog.Action, error)
 	GetInstallation(ctx context.Context, siteID, appID string) (*catalog.Installation, error)
+	ListInstallations(ctx context.Context, siteID string) ([]*catalog.Installation, error)
 	ListTriggerAutomations(ctx context.Context, siteID, appID, triggerKey string) ([]*automation.Automation, error)
 	CreateActivations(ctx context.Context, acts []run.NewActivation) error
 	CreateActivationsOnce(ctx context.Context, once run.Once, acts []run.NewActivation) (ids []string, fresh bool, err error)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/errs"
+	"github.com/switchyard-dev/switchyard/pkg/preinstalled"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 )
 
@@ -97,7 +98,7 @@ func (e *Engine) Rerun(ctx context.Context, siteID, activationID string, skipDel
 }
 
 func (e *Engine) siteAutomation(ctx context.Context, siteID, id string) (*automation.Automation, error) {
-	a, err := e.store.GetAutomation(ctx, siteID, id)
+	a, err := preinstalled.Get(ctx, e.store, siteID, id)
 	if errors.Is(err, errs.ErrNotFound) {
 		return nil, errs.New(errs.NotFound, "AUTOMATION_NOT_FOUND", "automation %s not found", id)
 	}

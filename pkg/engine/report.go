@@ -11,6 +11,7 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/catalog"
 	"github.com/switchyard-dev/switchyard/pkg/errs"
 	"github.com/switchyard-dev/switchyard/pkg/expr"
+	"github.com/switchyard-dev/switchyard/pkg/preinstalled"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 	"github.com/switchyard-dev/switchyard/pkg/schema"
 )
@@ -46,6 +47,11 @@ func (e *Engine) Report(ctx context.Context, ev Event) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("match automations: %w", err)
 	}
+	pre, err := preinstalled.Match(ctx, e.store, ev.SiteID, ev.AppID, ev.TriggerKey)
+	if err != nil {
+		return nil, err
+	}
+	autos = append(autos, pre...)
 	var news []run.NewActivation
 	for _, a := range autos {
 		if !a.IsActive() {

@@ -285,40 +285,49 @@ func (s *Store) GetAutomationRevision(ctx context.Context, siteID, id string, re
 	return &a, nil
 }
 
-// QueryAutomations pages through a site's automations with a WQL query. It reads every automation of
+// QueryAutomations pages through the automations of a view with a WQL query. It reads every automation of
 // the site — one strongly consistent, paginated Query of the site's partition (begins_with AUTO#, so
-// installations are skipped, and revisions live elsewhere) — and evaluates the query in memory with
-// [wql.Query.Page]: DynamoDB can neither sort on a field of a JSON document nor resume at a WQL cursor.
-// The cost is the site's automations in read units and memory on every page; a site has tens of them.
-func (s *Store) QueryAutomations(ctx context.Context, siteID string, q *wql.Query) ([]*automation.Automation, string, error) {
-	pk := key(prefixSite, siteID)
+// installations are skipped, and revisions live elsewhere) — and of each preinstalled tenant of the view, and
+// evaluates the query in memory with [wql.Query.Page]: DynamoDB can neither sort on a field of a JSON
+// document nor resume at a WQL cursor. The cost is the view's automations in read units and memory on every
+// page; a site has tens of them.
+func (s *Store) QueryAutomations(ctx context.Context, v automation.View, q *wql.Query) ([]*automation.Automation, string, error) {
 	var docs []map[string]any
 	raw := map[string]string{} // id → stored document, decoded as is for the page (no float64 round trip)
-	err := s.query(ctx, "automations of site "+siteID, &dynamodb.QueryInput{
-		ConsistentRead:            aws.Bool(true),
-		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :auto)"),
-		ProjectionExpression:      aws.String("#doc, #expiresAt, #deleting"),
-		ExpressionAttributeNames:  names("#pk #sk #doc #expiresAt #deleting"),
-		ExpressionAttributeValues: item{":pk": str(pk), ":auto": str(prefixAuto + "#")},
-	}, func(it item) error {
-		if deleting(it) {
+	for i, tenant := range append([]string{v.SiteID}, v.Preinstalled...) {
+		own := i == 0
+		err := s.query(ctx, "automations of "+tenant, &dynamodb.QueryInput{
+			ConsistentRead:            aws.Bool(true),
+			KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :auto)"),
+			ProjectionExpression:      aws.String("#doc, #expiresAt, #deleting"),
+			ExpressionAttributeNames:  names("#pk #sk #doc #expiresAt #deleting"),
+			ExpressionAttributeValues: item{":pk": str(key(prefixSite, tenant)), ":auto": str(prefixAuto + "#")},
+		}, func(it item) error {
+			if deleting(it) {
+				return nil
+			}
+			d := getStr(it, attrDoc)
+			var m map[string]any
+			if err := json.Unmarshal([]byte(d), &m); err != nil {
+				return fmt.Errorf("decode stored automation of %s: %w", tenant, err)
+			}
+			if di, isDraft := m["draftInfo"].(map[string]any); m["draftInfo"] != nil {
+				// Drafts are listed by ListDrafts; only a view asking for standalone ones queries those.
+				if !own || !v.StandaloneDrafts || !isDraft || di["originalAutomationId"] != nil {
+					return nil
+				}
+			}
+			id, _ := m["id"].(string)
+			if _, shadowed := raw[id]; shadowed {
+				return nil // the site's own automation replaces the preinstalled one
+			}
+			raw[id] = d
+			docs = append(docs, m)
 			return nil
+		})
+		if err != nil {
+			return nil, "", err
 		}
-		d := getStr(it, attrDoc)
-		var m map[string]any
-		if err := json.Unmarshal([]byte(d), &m); err != nil {
-			return fmt.Errorf("decode stored automation of site %s: %w", siteID, err)
-		}
-		if m["draftInfo"] != nil {
-			return nil // drafts are listed by ListDrafts, never queried
-		}
-		id, _ := m["id"].(string)
-		raw[id] = d
-		docs = append(docs, m)
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
 	}
 	page, next, err := q.Page(docs)
 	if err != nil {
@@ -329,7 +338,7 @@ func (s *Store) QueryAutomations(ctx context.Context, siteID string, q *wql.Quer
 		id, _ := m["id"].(string)
 		var a automation.Automation
 		if err := json.Unmarshal([]byte(raw[id]), &a); err != nil {
-			return nil, "", fmt.Errorf("decode stored automation %s of site %s: %w", id, siteID, err)
+			return nil, "", fmt.Errorf("decode stored automation %s of site %s: %w", id, v.SiteID, err)
 		}
 		out = append(out, &a)
 	}

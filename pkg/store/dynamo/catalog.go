@@ -2,8 +2,12 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/switchyard-dev/switchyard/pkg/access"
 	"github.com/switchyard-dev/switchyard/pkg/catalog"
@@ -145,4 +149,25 @@ func (s *Store) PutSetting(ctx context.Context, name, value string) error {
 	it[attrKind] = str("setting")
 	it[attrValue] = str(value)
 	return s.put(ctx, "setting "+name, it)
+}
+
+// ListInstallations returns the installations of a site, by app id: one Query of the site's partition
+// (begins_with INSTALL#, so its automations are not read).
+func (s *Store) ListInstallations(ctx context.Context, siteID string) ([]*catalog.Installation, error) {
+	out := []*catalog.Installation{}
+	err := s.query(ctx, "installations of site "+siteID, &dynamodb.QueryInput{
+		ConsistentRead:            aws.Bool(true),
+		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :inst)"),
+		ProjectionExpression:      aws.String("#doc"),
+		ExpressionAttributeNames:  names("#pk #sk #doc"),
+		ExpressionAttributeValues: item{":pk": str(key(prefixSite, siteID)), ":inst": str(prefixInstall + "#")},
+	}, func(it item) error {
+		var in catalog.Installation
+		if err := json.Unmarshal([]byte(getStr(it, attrDoc)), &in); err != nil {
+			return fmt.Errorf("decode stored installation of site %s: %w", siteID, err)
+		}
+		out = append(out, &in)
+		return nil
+	})
+	return out, err
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/errs"
@@ -160,13 +161,15 @@ var automationColumns = map[string]string{
 	"settings.hidden":                  "coalesce(json_extract(doc, '$.settings.hidden'), 0)",
 }
 
-// QueryAutomations pages through a site's automations — drafts excluded — with a WQL query: in SQL when
-// every field it uses has a column, else by evaluating the query over the site's documents.
-func (s *Store) QueryAutomations(ctx context.Context, siteID string, q *wql.Query) ([]*automation.Automation, string, error) {
-	if where, args, orderBy, ok := q.SQL(automationColumns); ok {
-		return s.queryAutomationsSQL(ctx, siteID, q, where, args, orderBy)
+// QueryAutomations pages through the automations of a view — drafts excluded unless standalone ones are
+// asked for — with a WQL query: in SQL when every field it uses has a column, else by evaluating the query
+// over the view's documents.
+func (s *Store) QueryAutomations(ctx context.Context, v automation.View, q *wql.Query) ([]*automation.Automation, string, error) {
+	if where, wargs, orderBy, ok := q.SQL(automationColumns); ok {
+		return s.queryAutomationsSQL(ctx, q, v, where, wargs, orderBy)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT doc FROM automations WHERE site_id = ? AND is_draft = 0`, siteID)
+	from, args := viewSQL(v)
+	rows, err := s.read.QueryContext(ctx, `SELECT doc FROM automations `+from, args...)
 	if err != nil {
 		return nil, "", wrap(err, "query automations")
 	}
@@ -205,18 +208,68 @@ func (s *Store) QueryAutomations(ctx context.Context, siteID string, q *wql.Quer
 	return out, next, nil
 }
 
-func (s *Store) queryAutomationsSQL(ctx context.Context, siteID string, q *wql.Query, where string, args []any, orderBy string) ([]*automation.Automation, string, error) {
-	stmt := `SELECT doc FROM automations WHERE site_id = ? AND is_draft = 0`
-	all := append([]any{siteID}, args...)
-	if where != "" {
-		stmt += ` AND (` + where + `)`
+// viewSQL is the WHERE clause (with its arguments) that selects a view's automations. Unqualified columns
+// in it and in what follows name the outer row: the shadowing subquery has its own alias.
+func viewSQL(v automation.View) (string, []any) {
+	parts, args := viewParts(v)
+	var all []any
+	where := `WHERE (`
+	for i, p := range parts {
+		if i > 0 {
+			where += ` OR `
+		}
+		where += `(` + p + `)`
+		all = append(all, args[i]...)
 	}
-	stmt += ` ORDER BY ` + orderBy + ` LIMIT ?`
+	return where + `)`, all
+}
+
+// viewParts are the view's sources as separate conditions: the site's own automations, then each
+// preinstalled tenant's automations that the site does not shadow.
+func viewParts(v automation.View) ([]string, [][]any) {
+	own := `site_id = ? AND is_draft = 0`
+	if v.StandaloneDrafts {
+		own = `site_id = ? AND (is_draft = 0 OR json_extract(doc, '$.draftInfo.originalAutomationId') IS NULL)`
+	}
+	parts, args := []string{own}, [][]any{{v.SiteID}}
+	for _, t := range v.Preinstalled {
+		parts = append(parts, `site_id = ? AND is_draft = 0
+			AND NOT EXISTS (SELECT 1 FROM automations shadow WHERE shadow.site_id = ? AND shadow.id = automations.id)`)
+		args = append(args, []any{t, v.SiteID})
+	}
+	return parts, args
+}
+
+func (s *Store) queryAutomationsSQL(ctx context.Context, q *wql.Query, v automation.View, where string, wargs []any, orderBy string) ([]*automation.Automation, string, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = wql.DefaultLimit
 	}
-	all = append(all, limit+1)
+	// Each source reads at most a page (plus one) in index order; with several sources their pages are
+	// merged. One OR over all sources would make SQLite sort every matching row of the site.
+	parts, pargs := viewParts(v)
+	subquery := func(i int, cols string) (string, []any) {
+		stmt := `SELECT ` + cols + ` FROM automations WHERE ` + parts[i]
+		args := append(append([]any{}, pargs[i]...), wargs...)
+		if where != "" {
+			stmt += ` AND (` + where + `)`
+		}
+		return stmt + ` ORDER BY ` + orderBy + ` LIMIT ?`, append(args, limit+1)
+	}
+	var stmt string
+	var all []any
+	if len(parts) == 1 {
+		stmt, all = subquery(0, `doc`)
+	} else {
+		var union []string
+		for i := range parts {
+			sq, args := subquery(i, `*`)
+			union = append(union, `SELECT * FROM (`+sq+`)`)
+			all = append(all, args...)
+		}
+		stmt = `SELECT doc FROM (` + strings.Join(union, ` UNION ALL `) + `) AS automations ORDER BY ` + orderBy + ` LIMIT ?`
+		all = append(all, limit+1)
+	}
 	rows, err := s.read.QueryContext(ctx, stmt, all...)
 	if err != nil {
 		return nil, "", wrap(err, "query automations")

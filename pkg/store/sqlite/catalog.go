@@ -120,3 +120,25 @@ func (s *Store) PutSetting(ctx context.Context, name, value string) error {
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
 	return wrap(err, "put setting")
 }
+
+// ListInstallations returns the installations of a site, by app id.
+func (s *Store) ListInstallations(ctx context.Context, siteID string) ([]*catalog.Installation, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT doc FROM installations WHERE site_id = ? ORDER BY app_id`, siteID)
+	if err != nil {
+		return nil, wrap(err, "list installations")
+	}
+	defer rows.Close()
+	out := []*catalog.Installation{}
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return nil, wrap(err, "scan installation")
+		}
+		var in catalog.Installation
+		if err := decode(doc, &in); err != nil {
+			return nil, err
+		}
+		out = append(out, &in)
+	}
+	return out, wrap(rows.Err(), "list installations")
+}

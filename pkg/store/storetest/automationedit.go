@@ -231,7 +231,7 @@ func testAutomationDelete(t *testing.T, s Store) {
 	}
 	q, err := wql.Parse(json.RawMessage(`{}`), wql.AutomationSchema())
 	must(t, err)
-	page, next, err := s.QueryAutomations(c, siteA, q)
+	page, next, err := s.QueryAutomations(c, automation.SiteView(siteA), q)
 	must(t, err)
 	if ids := idsOf(page); !slices.Equal(ids, []string{keep.ID, onlyA.ID}) || next != "" {
 		t.Errorf("after delete: QueryAutomations = %v, next %q; want %v, \"\"", ids, next, []string{keep.ID, onlyA.ID})
@@ -331,7 +331,7 @@ func testQueryAutomations(t *testing.T, s Store) {
 		var ids []string
 		q := parse(t, raw)
 		for pages := 1; ; pages++ {
-			page, next, err := s.QueryAutomations(ctx(t), site, q)
+			page, next, err := s.QueryAutomations(ctx(t), automation.SiteView(site), q)
 			must(t, err)
 			if len(page) > limit || (next != "" && len(page) != limit) {
 				t.Errorf("page %d has %d automations (next %q), limit %d", pages, len(page), next, limit)
@@ -393,7 +393,7 @@ func testQueryAutomations(t *testing.T, s Store) {
 		if w := []string{autoID(1), autoID(21), autoID(22)}; !slices.Equal(got, w) {
 			t.Errorf("site B's automations = %v, want %v", got, w)
 		}
-		page, next, err := s.QueryAutomations(ctx(t), siteB, parse(t, `{"filter":{"name":{"$startsWith":"auto-b"}}}`))
+		page, next, err := s.QueryAutomations(ctx(t), automation.SiteView(siteB), parse(t, `{"filter":{"name":{"$startsWith":"auto-b"}}}`))
 		must(t, err)
 		for _, a := range page {
 			if !strings.HasPrefix(a.Name, "auto-b") {
@@ -403,15 +403,15 @@ func testQueryAutomations(t *testing.T, s Store) {
 		if len(page) != 3 || next != "" {
 			t.Errorf("site B's query = %d automations, next %q; want 3, \"\"", len(page), next)
 		}
-		page, next, err = s.QueryAutomations(ctx(t), "33333333-3333-4333-8333-333333333333", parse(t, `{}`))
+		page, next, err = s.QueryAutomations(ctx(t), automation.SiteView("33333333-3333-4333-8333-333333333333"), parse(t, `{}`))
 		must(t, err)
 		if len(page) != 0 || next != "" {
 			t.Errorf("a site without automations: %d automations, next %q; want none", len(page), next)
 		}
 		// A cursor issued on site A, replayed on site B, still reads only site B.
-		_, next, err = s.QueryAutomations(ctx(t), siteA, parse(t, `{"cursorPaging":{"limit":1}}`))
+		_, next, err = s.QueryAutomations(ctx(t), automation.SiteView(siteA), parse(t, `{"cursorPaging":{"limit":1}}`))
 		must(t, err)
-		page, _, err = s.QueryAutomations(ctx(t), siteB, parse(t, fmt.Sprintf(`{"cursorPaging":{"cursor":%q}}`, next)))
+		page, _, err = s.QueryAutomations(ctx(t), automation.SiteView(siteB), parse(t, fmt.Sprintf(`{"cursorPaging":{"cursor":%q}}`, next)))
 		must(t, err)
 		for _, a := range page {
 			if !strings.HasPrefix(a.Name, "auto-b") {
@@ -547,7 +547,7 @@ func testDrafts(t *testing.T, s Store) {
 	must(t, s.CreateAutomation(ctx(t), siteA, draft))
 	q, err := wql.Parse(json.RawMessage(`{}`), wql.AutomationSchema())
 	must(t, err)
-	page, _, err := s.QueryAutomations(ctx(t), siteA, q)
+	page, _, err := s.QueryAutomations(ctx(t), automation.SiteView(siteA), q)
 	must(t, err)
 	if len(page) != 1 || page[0].ID != live.ID {
 		t.Fatalf("query returned %d automations, want only the live one", len(page))

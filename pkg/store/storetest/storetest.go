@@ -37,6 +37,7 @@ type Store interface {
 	GetAction(ctx context.Context, appID, key string) (*catalog.Action, error)
 	PutInstallation(ctx context.Context, in *catalog.Installation) (*catalog.Installation, error)
 	GetInstallation(ctx context.Context, siteID, appID string) (*catalog.Installation, error)
+	ListInstallations(ctx context.Context, siteID string) ([]*catalog.Installation, error)
 	CreateAPIKey(ctx context.Context, k *access.APIKey) error
 	GetAPIKeyByHash(ctx context.Context, hash string) (*access.APIKey, error)
 	GetSetting(ctx context.Context, name string) (string, error)
@@ -49,7 +50,7 @@ type Store interface {
 	UpdateAutomation(ctx context.Context, siteID string, a *automation.Automation, expectedRevision int64) error
 	DeleteAutomation(ctx context.Context, siteID, id string) error
 	GetAutomationRevision(ctx context.Context, siteID, id string, revision int64) (*automation.Automation, error)
-	QueryAutomations(ctx context.Context, siteID string, q *wql.Query) (page []*automation.Automation, next string, err error)
+	QueryAutomations(ctx context.Context, v automation.View, q *wql.Query) (page []*automation.Automation, next string, err error)
 
 	CreateActivations(ctx context.Context, acts []run.NewActivation) error
 	CreateActivationsOnce(ctx context.Context, once run.Once, acts []run.NewActivation) (ids []string, fresh bool, err error)
@@ -75,6 +76,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	all = append(all, catalogTests...)
 	all = append(all, automationTests...)
 	all = append(all, test{"Drafts", testDrafts})
+	all = append(all, viewTests...)
 	all = append(all, activationTests...)
 	all = append(all, onceTests...)
 	all = append(all, listTests...)
