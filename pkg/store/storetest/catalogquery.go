@@ -121,7 +121,7 @@ func testQueryTriggers(t *testing.T, s Store) {
 	for i, d := range defs {
 		tr := &catalog.Trigger{ID: fmt.Sprintf("t%d", i), AppID: d.app, TriggerKey: d.key, DisplayName: d.name,
 			PayloadDataSchema: json.RawMessage(`{"type":"object","properties":{"n":{"type":"integer","maximum":9007199254740993}}}`),
-			CreatedDate: at(i), UpdatedDate: at(i)}
+			CreatedDate:       at(i), UpdatedDate: at(i)}
 		must(t, s.PutTrigger(c, tr))
 		stored = append(stored, tr)
 	}
