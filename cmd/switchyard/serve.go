@@ -24,6 +24,8 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/runner/local"
 	"github.com/switchyard-dev/switchyard/pkg/schema"
 	"github.com/switchyard-dev/switchyard/pkg/store/sqlite"
+	"github.com/switchyard-dev/switchyard/pkg/systemapp"
+	"github.com/switchyard-dev/switchyard/pkg/webhook"
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -33,8 +35,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	addr := fs.String("addr", envOr(getenv, "SWITCHYARD_ADDR", "127.0.0.1:8080"), "listen address (env SWITCHYARD_ADDR)")
 	dataDir := fs.String("data", envOr(getenv, "SWITCHYARD_DATA", "./switchyard-data"), "data directory (env SWITCHYARD_DATA)")
 	logLevel := fs.String("log-level", envOr(getenv, "SWITCHYARD_LOG_LEVEL", "info"), "debug, info, warn or error (env SWITCHYARD_LOG_LEVEL)")
+	allowed := fs.String("allowed-networks", getenv("SWITCHYARD_ALLOWED_NETWORKS"),
+		"CIDRs, IPs, IP:port or host:port that providers and webhooks may reach besides public addresses and loopback (env SWITCHYARD_ALLOWED_NETWORKS)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	allowList, err := provider.ParseAllowList(*allowed)
+	if err != nil {
+		return fmt.Errorf("--allowed-networks: %w", err)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -61,12 +69,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	schemas := schema.NewCache(0)
-	guard := &provider.AddressGuard{AllowLoopback: true} // a local install talks to local providers
-	if strings.EqualFold(getenv("SWITCHYARD_ALLOW_PRIVATE_PROVIDERS"), "true") {
-		guard.AllowPrivate = true
+	if wrote, err := systemapp.Register(ctx, store); err != nil {
+		return err
+	} else if len(wrote) > 0 {
+		log.Info("system app registered", "wrote", wrote)
 	}
-	invoker := provider.NewClient(provider.Options{Guard: guard, UserAgent: "Switchyard/" + version})
+
+	schemas := schema.NewCache(0)
+	// One guard for providers and the webhook action: a local install talks to local providers, so
+	// loopback is allowed; private, link-local and metadata addresses only through the allow-list.
+	base := &provider.AddressGuard{AllowLoopback: true}
+	if strings.EqualFold(getenv("SWITCHYARD_ALLOW_PRIVATE_PROVIDERS"), "true") {
+		base.AllowPrivate = true
+	}
+	guard := base.With(allowList)
+	invoker := systemapp.WithActions(provider.NewClient(provider.Options{Guard: guard, UserAgent: "Switchyard/" + version}),
+		webhook.New(webhook.Options{Guard: guard, UserAgent: "Switchyard-Webhook/" + version}))
 	eng := engine.New(engine.Config{Store: store, Invoker: invoker, Schemas: schemas, Logger: log})
 	runner := local.New(store, local.Options{Logger: log})
 	eng.SetStarter(runner)

@@ -293,6 +293,10 @@ var wantAccess = map[string]access{
 	"engine-step":                            {Dynamo: "crud", Start: true},
 	"engine-park":                            {Dynamo: "crud", SendTask: true},
 	"engine-fail":                            {Dynamo: "crud"},
+	"list-apps":                              {Dynamo: "read"},
+	"get-app":                                {Dynamo: "read"},
+	"query-triggers":                         {Dynamo: "read"},
+	"query-actions":                          {Dynamo: "read"},
 }
 
 func TestLeastPrivilege(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/api"
 	"github.com/switchyard-dev/switchyard/pkg/engine"
 	"github.com/switchyard-dev/switchyard/pkg/store/sqlite"
+	"github.com/switchyard-dev/switchyard/pkg/systemapp"
 )
 
 const (
@@ -41,6 +42,9 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	if _, err := systemapp.Register(context.Background(), store); err != nil {
+		t.Fatal(err)
+	}
 	eng := engine.New(engine.Config{Store: store})
 	srv := httptest.NewServer(api.NewServer(api.Config{Store: store, Engine: eng, AdminKeyHash: access.Hash(adminKey), MaxBodyBytes: 64 << 10}))
 	t.Cleanup(srv.Close)
@@ -194,6 +198,23 @@ func TestBadInput(t *testing.T) {
 		{"preinstalled delete missing", "DELETE", "/v2/preinstalled-automation/" + missingID, "APP_A", "", ``, 404, "AUTOMATION_NOT_FOUND", ""},
 		{"preinstalled query unknown field", "POST", "/v2/preinstalled-automations/query", "APP_A", "", `{"query":{"filter":{"color":"red"}}}`, 400, "", "query.filter.color"},
 		{"preinstalled query by owner", "POST", "/v2/preinstalled-automations/query", "OWNER_A", "", `{"query":{}}`, 403, "APP_REQUIRED", ""},
+		{"list apps without key", "GET", "/v1/apps", "", "", ``, 401, "UNAUTHENTICATED", ""},
+		{"list apps bad limit", "GET", "/v1/apps?cursorPaging.limit=x", "OWNER_A", "", ``, 400, "", "cursorPaging.limit"},
+		{"list apps limit too large", "GET", "/v1/apps?cursorPaging.limit=501", "OWNER_A", "", ``, 400, "", "cursorPaging.limit"},
+		{"list apps bad cursor", "GET", "/v1/apps?cursorPaging.cursor=zz", "OWNER_A", "", ``, 400, "", "cursorPaging.cursor"},
+		{"get app bad id", "GET", "/v1/apps/nope", "OWNER_A", "", ``, 400, "", "appId"},
+		{"get app missing", "GET", "/v1/apps/" + missingID, "OWNER_A", "", ``, 404, "APP_NOT_FOUND", ""},
+		{"triggers query unknown field", "POST", "/v1/triggers/query", "OWNER_A", "", `{"query":{"filter":{"color":"red"}}}`, 400, "", "query.filter.color"},
+		{"triggers query unsupported operator", "POST", "/v1/triggers/query", "OWNER_A", "", `{"query":{"filter":{"triggerKey":{"$contains":"x"}}}}`, 400, "", "query.filter.triggerKey"},
+		{"triggers query unknown operator", "POST", "/v1/triggers/query", "APP_A", "", `{"query":{"filter":{"appId":{"$regex":"a"}}}}`, 400, "", "query.filter.appId"},
+		{"triggers query by id", "POST", "/v1/triggers/query", "OWNER_A", "", `{"query":{"filter":{"id":"x"}}}`, 400, "", "query.filter.id"},
+		{"actions query unsortable field", "POST", "/v1/actions/query", "OWNER_A", "", `{"query":{"sort":[{"fieldName":"inputSchema"}]}}`, 400, "", "query.sort[0].fieldName"},
+		{"actions query limit too large", "POST", "/v1/actions/query", "OWNER_A", "", `{"query":{"cursorPaging":{"limit":501}}}`, 400, "", "query.cursorPaging.limit"},
+		{"actions query malformed", "POST", "/v1/actions/query", "OWNER_A", "", `{"query":`, 400, "MALFORMED_JSON", ""},
+		{"actions query filter too deep", "POST", "/v1/actions/query", "OWNER_A", "", `{"query":{"filter":{"$and":[{"$or":[{"$and":[{"actionKey":"a"}]}]}]}}}`, 400, "", "query.filter"},
+		{"system app trigger write", "POST", "/v1/triggers", adminKey, "", `{"trigger":{"appId":"` + systemapp.AppID + `","triggerKey":"contact_updated","displayName":"K","payloadDataSchema":{}}}`, 403, "SYSTEM_APP_READ_ONLY", ""},
+		{"system app action write", "POST", "/v1/actions", adminKey, "", `{"action":{"appId":"` + systemapp.AppID + `","actionKey":"webhook","displayName":"A","inputSchema":{}}}`, 403, "SYSTEM_APP_READ_ONLY", ""},
+		{"system app api key", "POST", "/v1/api-keys", adminKey, "", `{"apiKey":{"siteId":"` + siteA + `","appId":"` + systemapp.AppID + `","name":"x"}}`, 403, "SYSTEM_APP_READ_ONLY", ""},
 		{"unknown route", "GET", "/v9/nothing", "OWNER_A", "", ``, 404, "ROUTE_NOT_FOUND", ""},
 		{"wrong method", "DELETE", "/v1/apps", adminKey, "", ``, 405, "METHOD_NOT_ALLOWED", ""},
 	}
@@ -316,6 +337,23 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	f.mustOK("GET", "/v2/automations/"+pre.Automation.ID, f.ownerA, "", "")
 
+	// The catalog is shared by every site and holds no site data: both owners read the same answers,
+	// and nothing in them names site A or its installation.
+	for _, tc := range []struct{ method, path, body string }{
+		{"GET", "/v1/apps", ``},
+		{"GET", "/v1/apps/" + appID, ``},
+		{"POST", "/v1/triggers/query", `{"query":{}}`},
+		{"POST", "/v1/actions/query", `{"query":{}}`},
+	} {
+		a := f.mustOK(tc.method, tc.path, f.ownerA, "", tc.body)
+		b := f.mustOK(tc.method, tc.path, f.ownerB, "", tc.body)
+		if string(a) != string(b) {
+			t.Errorf("%s %s differs between sites:\nA %s\nB %s", tc.method, tc.path, a, b)
+		}
+		if strings.Contains(string(a), siteA) || strings.Contains(string(a), "installation") {
+			t.Errorf("%s %s shows site data: %s", tc.method, tc.path, a)
+		}
+	}
 	// Site A's automation is untouched.
 	var got struct {
 		Automation struct{ Name, Revision string }

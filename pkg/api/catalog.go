@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/catalog"
 	"github.com/switchyard-dev/switchyard/pkg/errs"
+	"github.com/switchyard-dev/switchyard/pkg/systemapp"
 )
 
 var keyRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
@@ -83,6 +84,9 @@ func (s *server) requireAppOwner(r *http.Request, appID, field string) error {
 	p := principalOf(r.Context())
 	if !automation.IsGUID(appID) {
 		return errs.Violation(field, "FORMAT", "must be a GUID")
+	}
+	if appID == systemapp.AppID {
+		return errs.New(errs.PermissionDenied, "SYSTEM_APP_READ_ONLY", "the system app's catalog is built in and cannot be changed")
 	}
 	if !p.Admin && p.AppID != appID {
 		return errs.New(errs.PermissionDenied, "NOT_APP_OWNER", "only app %s (or the admin) may change its catalog", appID)
@@ -206,6 +210,14 @@ func (s *server) createInstallation(w http.ResponseWriter, r *http.Request) erro
 	if !automation.IsGUID(req.AppID) {
 		return errs.Violation("appId", "FORMAT", "must be a GUID")
 	}
+	if req.AppID == systemapp.AppID { // installed everywhere already; nothing to write
+		in, err := systemapp.GetInstallation(r.Context(), s.store, site, req.AppID)
+		if err != nil {
+			return err
+		}
+		s.ok(w, map[string]any{"installation": in})
+		return nil
+	}
 	if _, err := s.store.GetApp(r.Context(), req.AppID); errors.Is(err, errs.ErrNotFound) {
 		return errs.New(errs.NotFound, "APP_NOT_FOUND", "app %s does not exist", req.AppID)
 	} else if err != nil {
@@ -247,6 +259,10 @@ func (s *server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	checkLen(&vs, "apiKey.name", k.Name, 1, 200)
 	if err := errs.Violations(vs); err != nil {
 		return err
+	}
+	if k.AppID == systemapp.AppID {
+		// Its triggers are reported in-process (contacts); a key would let its holder forge them.
+		return errs.New(errs.PermissionDenied, "SYSTEM_APP_READ_ONLY", "the system app acts only inside Switchyard and has no API keys")
 	}
 	if k.AppID != "" {
 		if _, err := s.store.GetApp(r.Context(), k.AppID); errors.Is(err, errs.ErrNotFound) {

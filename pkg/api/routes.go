@@ -19,6 +19,10 @@ func (s *server) routes() http.Handler {
 	handle("POST /v1/actions", s.createAction)
 	handle("POST /v1/installations", s.createInstallation)
 	handle("POST /v1/api-keys", s.createAPIKey)
+	handle("GET /v1/apps", s.listApps)
+	handle("GET /v1/apps/{appId}", s.getApp)
+	handle("POST /v1/triggers/query", s.queryTriggers)
+	handle("POST /v1/actions/query", s.queryActions)
 
 	// Automations V2, under both published prefixes (reference §1).
 	for _, p := range []string{"", "/automations-service"} {

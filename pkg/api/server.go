@@ -23,6 +23,9 @@ import (
 type Store interface {
 	CreateApp(ctx context.Context, a *catalog.App) error
 	GetApp(ctx context.Context, id string) (*catalog.App, error)
+	QueryApps(ctx context.Context, q *wql.Query) ([]*catalog.App, string, error)
+	QueryTriggers(ctx context.Context, q *wql.Query) ([]*catalog.Trigger, string, error)
+	QueryActions(ctx context.Context, q *wql.Query) ([]*catalog.Action, string, error)
 	PutTrigger(ctx context.Context, t *catalog.Trigger) error
 	GetTrigger(ctx context.Context, appID, key string) (*catalog.Trigger, error)
 	PutAction(ctx context.Context, a *catalog.Action) error

@@ -8,6 +8,7 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/errs"
 	"github.com/switchyard-dev/switchyard/pkg/mapcheck"
+	"github.com/switchyard-dev/switchyard/pkg/systemapp"
 )
 
 // storeCatalog adapts the store to mapcheck's catalog for one request.
@@ -83,7 +84,7 @@ func (s *server) validate(ctx context.Context, site string, a *automation.Automa
 			ConfigurationError: &configurationError{ErrorType: errType, FieldKey: field}, Message: msg})
 	}
 	installed := func(appID string) bool {
-		_, err := s.store.GetInstallation(ctx, site, appID)
+		_, err := systemapp.GetInstallation(ctx, s.store, site, appID)
 		return err == nil
 	}
 	if t := a.Configuration.Trigger; t != nil && len(only) == 0 && !installed(t.AppID) {

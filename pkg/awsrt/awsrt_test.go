@@ -37,21 +37,23 @@ func TestConfigFromEnv(t *testing.T) {
 	}{
 		{"defaults", map[string]string{"TABLE_NAME": "t"}, func(c awsrt.Config) bool {
 			return c.TableName == "t" && c.LogLevel == slog.LevelInfo && !c.AllowPrivateProviders &&
-				len(c.AllowedProviderCIDRs) == 0 && c.StepsPerInvocation == 10 && c.StepReserve == 40*time.Second
+				c.AllowedNetworks.Empty() && c.StepsPerInvocation == 10 && c.StepReserve == 40*time.Second
 		}, ""},
 		{"everything", map[string]string{"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:1:stateMachine:s",
 			"LOG_LEVEL": "debug", "ADMIN_KEY_HASH": strings.ToUpper(hash), "ALLOW_PRIVATE_PROVIDERS": "true",
-			"ALLOWED_PROVIDER_CIDRS": " 10.1.2.3/16 , 127.0.0.0/8,", "STEPS_PER_INVOCATION": "3", "STEP_RESERVE": "5s", "STAGE": "dev"},
+			"ALLOWED_PROVIDER_CIDRS": " 10.1.2.3/16 , 127.0.0.0/8, 10.9.9.9:8443, hooks.internal:443", "STEPS_PER_INVOCATION": "3", "STEP_RESERVE": "5s", "STAGE": "dev"},
 			func(c awsrt.Config) bool {
 				return c.StateMachineARN != "" && c.LogLevel == slog.LevelDebug && c.AdminKeyHash == hash && c.AllowPrivateProviders &&
-					slices.Equal(c.AllowedProviderCIDRs, []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("127.0.0.0/8")}) &&
+					slices.Equal(c.AllowedNetworks.CIDRs, []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("127.0.0.0/8")}) &&
+					c.AllowedNetworks.String() == "10.1.0.0/16,127.0.0.0/8,10.9.9.9:8443,hooks.internal:443" &&
 					c.StepsPerInvocation == 3 && c.StepReserve == 5*time.Second && c.Stage == "dev"
 			}, ""},
 		{"no table", map[string]string{}, nil, "TABLE_NAME"},
 		{"raw key instead of its hash", map[string]string{"TABLE_NAME": "t", "ADMIN_KEY_HASH": "sy_admin"}, nil, "ADMIN_KEY_HASH"},
 		{"bad level", map[string]string{"TABLE_NAME": "t", "LOG_LEVEL": "loud"}, nil, "LOG_LEVEL"},
 		{"bad bool", map[string]string{"TABLE_NAME": "t", "ALLOW_PRIVATE_PROVIDERS": "maybe"}, nil, "ALLOW_PRIVATE_PROVIDERS"},
-		{"bad cidr", map[string]string{"TABLE_NAME": "t", "ALLOWED_PROVIDER_CIDRS": "10.0.0.0"}, nil, "ALLOWED_PROVIDER_CIDRS"},
+		{"bad cidr", map[string]string{"TABLE_NAME": "t", "ALLOWED_PROVIDER_CIDRS": "10.0.0.0/33"}, nil, "ALLOWED_PROVIDER_CIDRS"},
+		{"bad host:port", map[string]string{"TABLE_NAME": "t", "ALLOWED_PROVIDER_CIDRS": "hooks.internal"}, nil, "ALLOWED_PROVIDER_CIDRS"},
 		{"bad steps", map[string]string{"TABLE_NAME": "t", "STEPS_PER_INVOCATION": "0"}, nil, "STEPS_PER_INVOCATION"},
 		{"bad reserve", map[string]string{"TABLE_NAME": "t", "STEP_RESERVE": "-1s"}, nil, "STEP_RESERVE"},
 	}

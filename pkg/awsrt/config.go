@@ -10,10 +10,11 @@ package awsrt
 import (
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchyard-dev/switchyard/pkg/provider"
 )
 
 // Config is what a function reads from its environment.
@@ -28,9 +29,11 @@ type Config struct {
 	// AllowPrivateProviders (ALLOW_PRIVATE_PROVIDERS=true) lets providers live on private addresses.
 	// Off by default: a Lambda in a VPC could otherwise be steered at internal services.
 	AllowPrivateProviders bool
-	// AllowedProviderCIDRs (ALLOWED_PROVIDER_CIDRS, comma-separated) admits exactly these prefixes
-	// whatever their class. Loopback is never allowed by default on AWS.
-	AllowedProviderCIDRs []netip.Prefix
+	// AllowedNetworks (ALLOWED_PROVIDER_CIDRS, the AllowedProviderCidrs parameter) is the explicit
+	// allow-list for provider calls and the webhook action: CIDRs, IPs, IP:port and host:port entries
+	// (provider.ParseAllowList), admitted whatever their class. Loopback is never allowed by default on
+	// AWS; private, link-local and metadata addresses only when listed here.
+	AllowedNetworks provider.AllowList
 	// StepsPerInvocation (STEPS_PER_INVOCATION, default 10) is how many consecutive immediate steps one
 	// engine-step invocation may run before handing back to the state machine. Every hand-back costs
 	// two state transitions (Step + Route), which is what Standard workflows bill for.
@@ -71,16 +74,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.AllowPrivateProviders = b
 	}
-	for _, s := range strings.Split(getenv("ALLOWED_PROVIDER_CIDRS"), ",") {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
-		}
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return Config{}, fmt.Errorf("ALLOWED_PROVIDER_CIDRS: %w", err)
-		}
-		c.AllowedProviderCIDRs = append(c.AllowedProviderCIDRs, p.Masked())
+	allow, err := provider.ParseAllowList(getenv("ALLOWED_PROVIDER_CIDRS"))
+	if err != nil {
+		return Config{}, fmt.Errorf("ALLOWED_PROVIDER_CIDRS: %w", err)
 	}
+	c.AllowedNetworks = allow
 	if v := strings.TrimSpace(getenv("STEPS_PER_INVOCATION")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {

@@ -16,6 +16,8 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/provider"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 	"github.com/switchyard-dev/switchyard/pkg/schema"
+	"github.com/switchyard-dev/switchyard/pkg/systemapp"
+	"github.com/switchyard-dev/switchyard/pkg/webhook"
 )
 
 // Store is the persistence the functions need: what the API and the engine need. The DynamoDB store
@@ -23,6 +25,7 @@ import (
 type Store interface {
 	api.Store
 	engine.Store
+	systemapp.Registry
 }
 
 // ActivationFailer is the store method FailHandler needs to mark an activation FAILED. A store without
@@ -72,11 +75,14 @@ func New(cfg Config, d Deps) (*Runtime, error) {
 		// Lambda sends stdout to CloudWatch Logs; JSON lines are what Logs Insights queries.
 		log = slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	}
+	// One guard for every outbound call made on a user's behalf: provider calls and the webhook action.
+	guard := (&provider.AddressGuard{AllowPrivate: cfg.AllowPrivateProviders}).With(cfg.AllowedNetworks)
 	inv := d.Invoker
 	if inv == nil {
-		inv = provider.NewClient(provider.Options{Guard: &provider.AddressGuard{
-			AllowPrivate: cfg.AllowPrivateProviders, AllowCIDRs: cfg.AllowedProviderCIDRs}})
+		inv = provider.NewClient(provider.Options{Guard: guard})
 	}
+	inv = systemapp.WithActions(inv, webhook.New(webhook.Options{Guard: guard}))
+	registerSystemApp(d.Store, log)
 	schemas := schema.NewCache(0)
 	eng := engine.New(engine.Config{Store: d.Store, Invoker: inv, Starter: d.Starter, Schemas: schemas, Now: now, Logger: log})
 	h := api.NewServer(api.Config{Store: d.Store, Engine: eng, AdminKeyHash: cfg.AdminKeyHash, Schemas: schemas, Now: now, Logger: log})
@@ -93,4 +99,22 @@ func (rt *Runtime) HTTPHandler() http.Handler { return rt.http }
 // function to its own route, which gives per-method IAM, scaling and metrics.
 func (rt *Runtime) APIHandler(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return rt.adapter.ProxyWithContext(ctx, ev)
+}
+
+// registerSystemApp runs at every cold start: systemapp.Register reads the system app's three catalog
+// records and writes only what is missing or changed (a new release's schemas). Functions with write
+// access (report-event, engine-step, create-*, …) bring the catalog up to date; in a read-only function
+// (the GETs, the catalog reads) a needed write is refused by IAM, logged, and left to the next
+// write-capable cold start, so no function gains write access for this. Failure never fails the cold
+// start: the records are only needed once someone uses the system app.
+func registerSystemApp(s systemapp.Registry, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	wrote, err := systemapp.Register(ctx, s)
+	switch {
+	case err != nil:
+		log.Warn("system app not registered by this function; a function with write access will", "err", err)
+	case len(wrote) > 0:
+		log.Info("system app registered", "wrote", wrote)
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/expr"
 	"github.com/switchyard-dev/switchyard/pkg/provider"
 	"github.com/switchyard-dev/switchyard/pkg/run"
+	"github.com/switchyard-dev/switchyard/pkg/systemapp"
 )
 
 // runAppDefined resolves the input mapping, checks it against the action's input schema, invokes the
@@ -34,7 +35,7 @@ func (e *Engine) runAppDefined(ctx context.Context, s *step, a *automation.Actio
 	} else if err != nil {
 		return fmt.Errorf("load action definition: %w", err)
 	}
-	if _, err := e.store.GetInstallation(ctx, s.act.SiteID, info.AppID); errors.Is(err, errs.ErrNotFound) {
+	if _, err := systemapp.GetInstallation(ctx, e.store, s.act.SiteID, info.AppID); errors.Is(err, errs.ErrNotFound) {
 		s.fail(a, fmt.Sprintf("app %s is not installed on this site", info.AppID), "APP_NOT_INSTALLED")
 		s.advance(info.PostActionIDs)
 		return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/preinstalled"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 	"github.com/switchyard-dev/switchyard/pkg/schema"
+	"github.com/switchyard-dev/switchyard/pkg/systemapp"
 )
 
 // Event is one reported trigger event, already authenticated as coming from AppID on SiteID.
@@ -83,7 +84,7 @@ func (e *Engine) checkEvent(ctx context.Context, ev *Event) (*catalog.Trigger, e
 	if err != nil {
 		return nil, fmt.Errorf("load trigger: %w", err)
 	}
-	if _, err := e.store.GetInstallation(ctx, ev.SiteID, ev.AppID); errors.Is(err, errs.ErrNotFound) {
+	if _, err := systemapp.GetInstallation(ctx, e.store, ev.SiteID, ev.AppID); errors.Is(err, errs.ErrNotFound) {
 		return nil, errs.New(errs.FailedPrecondition, "APP_NOT_INSTALLED",
 			"app %s is not installed on site %s", ev.AppID, ev.SiteID)
 	} else if err != nil {

@@ -9,10 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"time"
 )
@@ -92,12 +90,7 @@ func NewClient(opts Options) *Client {
 		c.now = time.Now
 	}
 	// Copy the guard so a caller changing theirs later cannot race with dials.
-	guard := DefaultGuard()
-	if opts.Guard != nil {
-		g := *opts.Guard
-		g.AllowCIDRs = slices.Clone(g.AllowCIDRs)
-		guard = &g
-	}
+	guard := opts.Guard.clone()
 	c.guard = guard
 
 	var hc http.Client
@@ -118,7 +111,7 @@ func newTransport(g *AddressGuard, connect, response time.Duration) *http.Transp
 	return &http.Transport{
 		// No proxy: it would dial the provider on our behalf, out of the guard's sight.
 		Proxy:                 nil,
-		DialContext:           d.DialContext,
+		DialContext:           g.dialContext(d),
 		ForceAttemptHTTP2:     true,
 		TLSHandshakeTimeout:   connect,
 		ResponseHeaderTimeout: response,
@@ -186,10 +179,8 @@ func call[T any](c *Client, ctx context.Context, t Target, path string, in any, 
 	}
 	// The dialer's guard catches IP literals too; checking here gives the same answer without a
 	// dial, and covers a caller-supplied HTTPClient.
-	if ip, err := netip.ParseAddr(u.Hostname()); err == nil {
-		if err := c.guard.Check(ip); err != nil {
-			return nil, newError(Blocked, 0, err, "provider address blocked: %s", err)
-		}
+	if err := c.guard.CheckTarget(u.Hostname(), portOf(u)); err != nil {
+		return nil, newError(Blocked, 0, err, "provider address blocked: %s", err)
 	}
 	endpoint := u.JoinPath(path).String()
 	body, err := json.Marshal(in)

@@ -13,7 +13,9 @@
 //     the retry loop here re-sends, so a provider may see one invoke several times.
 //   - The SSRF guard runs inside net.Dialer.Control, on the address actually dialled, so neither DNS
 //     rebinding nor a hostname like "localhost" gets past it; redirects are never followed and no HTTP
-//     proxy is used (a proxy would dial on our behalf, past the guard).
+//     proxy is used (a proxy would dial on our behalf, past the guard). An explicit AllowList
+//     (ParseAllowList: CIDRs, IPs, IP:port, host:port) opens exceptions; NewGuardedTransport gives
+//     other outbound callers (the webhook action) the same guarded dialer.
 //   - Failures come back as one *Error whose Kind says what went wrong and whose Description is short
 //     enough for a run log's errorDescription.
 //

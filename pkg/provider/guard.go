@@ -23,6 +23,11 @@ type AddressGuard struct {
 	// AllowCIDRs permits any address inside one of the prefixes, whatever its class — including
 	// link-local and metadata addresses, so list them only deliberately.
 	AllowCIDRs []netip.Prefix
+	// AllowAddrPorts permits exactly these address and port pairs, whatever the address's class.
+	AllowAddrPorts []netip.AddrPort
+	// AllowHostPorts permits these lower-case "host:port" names as written in a URL, whatever they
+	// resolve to: the dial of an allow-listed name skips Control (see AllowList).
+	AllowHostPorts []string
 }
 
 // DefaultGuard returns the guard used when Options.Guard is nil: public addresses only.
@@ -47,6 +52,20 @@ func (g *AddressGuard) Control(network, address string, _ syscall.RawConn) error
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return &BlockedError{Address: address, Reason: "not an IP address and port"}
+	}
+	return g.CheckAddrPort(ap)
+}
+
+// CheckAddrPort is Check for a connection to a port: an allow-listed address and port passes whatever
+// the address's class.
+func (g *AddressGuard) CheckAddrPort(ap netip.AddrPort) error {
+	if g != nil && len(g.AllowAddrPorts) > 0 {
+		plain := netip.AddrPortFrom(ap.Addr().WithZone("").Unmap(), ap.Port())
+		for _, allowed := range g.AllowAddrPorts {
+			if allowed.Port() == plain.Port() && allowed.Addr().Unmap() == plain.Addr() {
+				return nil
+			}
+		}
 	}
 	return g.Check(ap.Addr())
 }

@@ -16,13 +16,11 @@ import (
 
 // CreateApp stores a new app; errs.ErrConflict when the id is taken.
 func (s *Store) CreateApp(ctx context.Context, a *catalog.App) error {
-	what := "app " + a.ID
-	doc, err := encodeDoc(what, a)
+	it, err := appItem(a)
 	if err != nil {
 		return err
 	}
-	pk, sk := appKey(a.ID)
-	return s.putNew(ctx, what, newItem("app", pk, sk, doc))
+	return s.putNew(ctx, "app "+a.ID, it)
 }
 
 func (s *Store) GetApp(ctx context.Context, id string) (*catalog.App, error) {
@@ -42,7 +40,7 @@ func (s *Store) PutTrigger(ctx context.Context, t *catalog.Trigger) error {
 		return err
 	}
 	pk, sk := triggerKey(t.AppID, t.TriggerKey)
-	return s.put(ctx, what, newItem("trigger", pk, sk, doc))
+	return s.put(ctx, what, withCatalogIndex(newItem("trigger", pk, sk, doc), "TRIGGERS", t.AppID, t.TriggerKey))
 }
 
 func (s *Store) GetTrigger(ctx context.Context, appID, k string) (*catalog.Trigger, error) {
@@ -62,7 +60,7 @@ func (s *Store) PutAction(ctx context.Context, a *catalog.Action) error {
 		return err
 	}
 	pk, sk := actionKey(a.AppID, a.ActionKey)
-	return s.put(ctx, what, newItem("action", pk, sk, doc))
+	return s.put(ctx, what, withCatalogIndex(newItem("action", pk, sk, doc), "ACTIONS", a.AppID, a.ActionKey))
 }
 
 func (s *Store) GetAction(ctx context.Context, appID, k string) (*catalog.Action, error) {

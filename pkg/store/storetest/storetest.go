@@ -31,6 +31,10 @@ import (
 type Store interface {
 	CreateApp(ctx context.Context, a *catalog.App) error
 	GetApp(ctx context.Context, id string) (*catalog.App, error)
+	PutApp(ctx context.Context, a *catalog.App) error
+	QueryApps(ctx context.Context, q *wql.Query) ([]*catalog.App, string, error)
+	QueryTriggers(ctx context.Context, q *wql.Query) ([]*catalog.Trigger, string, error)
+	QueryActions(ctx context.Context, q *wql.Query) ([]*catalog.Action, string, error)
 	PutTrigger(ctx context.Context, t *catalog.Trigger) error
 	GetTrigger(ctx context.Context, appID, key string) (*catalog.Trigger, error)
 	PutAction(ctx context.Context, a *catalog.Action) error
@@ -74,6 +78,7 @@ type test struct {
 func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	var all []test
 	all = append(all, catalogTests...)
+	all = append(all, catalogQueryTests...)
 	all = append(all, automationTests...)
 	all = append(all, test{"Drafts", testDrafts})
 	all = append(all, viewTests...)
