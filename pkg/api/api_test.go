@@ -357,7 +357,9 @@ func TestTenantIsolation(t *testing.T) {
 	if len(pl.Data) != 0 {
 		t.Errorf("site B's Piggy automation list shows site A's: %+v", pl.Data)
 	}
-	var ca struct{ Contact struct{ Email, Revision string } }
+	var ca struct {
+		Contact struct{ Email, Revision string }
+	}
 	json.Unmarshal(f.mustOK("GET", "/v1/contacts/"+contactA, f.ownerA, "", ""), &ca)
 	if ca.Contact.Email != "ada@example.com" || ca.Contact.Revision != "1" {
 		t.Errorf("site A's contact changed: %+v", ca.Contact)

@@ -110,7 +110,9 @@ func TestContactUpdateReports(t *testing.T) {
 		Details struct {
 			ApplicationError struct {
 				Code string
-				Data struct{ Contact struct{ Revision, Phone string } }
+				Data struct {
+					Contact struct{ Revision, Phone string }
+				}
 			}
 		}
 	}
