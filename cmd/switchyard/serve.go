@@ -67,7 +67,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		guard.AllowPrivate = true
 	}
 	invoker := provider.NewClient(provider.Options{Guard: guard, UserAgent: "Switchyard/" + version})
-	eng := engine.New(engine.Config{Store: store, Invoker: invoker, Schemas: schemas, Logger: log})
+	eng := engine.New(engine.Config{Store: store, Invoker: invoker, Schemas: schemas, Logger: log, Contacts: store})
 	runner := local.New(store, local.Options{Logger: log})
 	eng.SetStarter(runner)
 
