@@ -85,7 +85,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	guard := base.With(allowList)
 	invoker := systemapp.WithActions(provider.NewClient(provider.Options{Guard: guard, UserAgent: "Switchyard/" + version}),
 		webhook.New(webhook.Options{Guard: guard, UserAgent: "Switchyard-Webhook/" + version}))
-	eng := engine.New(engine.Config{Store: store, Invoker: invoker, Schemas: schemas, Logger: log})
+	eng := engine.New(engine.Config{Store: store, Invoker: invoker, Schemas: schemas, Logger: log, Contacts: store})
 	runner := local.New(store, local.Options{Logger: log})
 	eng.SetStarter(runner)
 

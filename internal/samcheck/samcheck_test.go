@@ -297,6 +297,13 @@ var wantAccess = map[string]access{
 	"get-app":                                {Dynamo: "read"},
 	"query-triggers":                         {Dynamo: "read"},
 	"query-actions":                          {Dynamo: "read"},
+	"create-contact":                         {Dynamo: "crud"},
+	"get-contact":                            {Dynamo: "read"},
+	"update-contact":                         {Dynamo: "crud", Start: true},
+	"delete-contact":                         {Dynamo: "crud"},
+	"query-contacts":                         {Dynamo: "read"},
+	"piggy-list-automations":                 {Dynamo: "read"},
+	"piggy-create-automation-run":            {Dynamo: "crud", Start: true},
 }
 
 func TestLeastPrivilege(t *testing.T) {

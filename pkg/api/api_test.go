@@ -28,6 +28,7 @@ const (
 
 type fixture struct {
 	t        *testing.T
+	store    *sqlite.Store
 	url      string
 	ownerA   string
 	ownerB   string
@@ -48,7 +49,7 @@ func newFixture(t *testing.T) *fixture {
 	eng := engine.New(engine.Config{Store: store})
 	srv := httptest.NewServer(api.NewServer(api.Config{Store: store, Engine: eng, AdminKeyHash: access.Hash(adminKey), MaxBodyBytes: 64 << 10}))
 	t.Cleanup(srv.Close)
-	f := &fixture{t: t, url: srv.URL}
+	f := &fixture{t: t, url: srv.URL, store: store}
 	f.mustOK("POST", "/v1/apps", adminKey, "", `{"app":{"id":"`+appID+`","name":"Forms","providerBaseUri":"http://127.0.0.1:1"}}`)
 	f.mustOK("POST", "/v1/apps", adminKey, "", `{"app":{"id":"`+otherApp+`","name":"Other"}}`)
 	f.mustOK("POST", "/v1/triggers", adminKey, "", `{"trigger":{"appId":"`+appID+`","triggerKey":"form_submitted","displayName":"Form submitted",
@@ -217,18 +218,62 @@ func TestBadInput(t *testing.T) {
 		{"system app api key", "POST", "/v1/api-keys", adminKey, "", `{"apiKey":{"siteId":"` + siteA + `","appId":"` + systemapp.AppID + `","name":"x"}}`, 403, "SYSTEM_APP_READ_ONLY", ""},
 		{"unknown route", "GET", "/v9/nothing", "OWNER_A", "", ``, 404, "ROUTE_NOT_FOUND", ""},
 		{"wrong method", "DELETE", "/v1/apps", adminKey, "", ``, 405, "METHOD_NOT_ALLOWED", ""},
+		{"contact missing body field", "POST", "/v1/contacts", "OWNER_A", "", `{}`, 400, "", "contact"},
+		{"contact bad email", "POST", "/v1/contacts", "OWNER_A", "", `{"contact":{"email":"ada"}}`, 400, "", "contact.email"},
+		{"contact email not a string", "POST", "/v1/contacts", "OWNER_A", "", `{"contact":{"email":5}}`, 400, "", "contact.email"},
+		{"contact first name too long", "POST", "/v1/contacts", "OWNER_A", "", `{"contact":{"name":{"first":"` + strings.Repeat("x", 101) + `"}}}`, 400, "", "contact.name.first"},
+		{"contact attributes not an object", "POST", "/v1/contacts", "OWNER_A", "", `{"contact":{"attributes":[1]}}`, 400, "", "contact.attributes"},
+		{"contact without site", "POST", "/v1/contacts", adminKey, "", `{"contact":{}}`, 400, "SITE_REQUIRED", ""},
+		{"get contact bad id", "GET", "/v1/contacts/nope", "OWNER_A", "", ``, 400, "", "contactId"},
+		{"get contact missing", "GET", "/v1/contacts/" + missingID, "OWNER_A", "", ``, 404, "CONTACT_NOT_FOUND", ""},
+		{"update contact without revision", "PATCH", "/v1/contacts/{contact}", "OWNER_A", "", `{"contact":{"email":"b@example.com"}}`, 400, "", "revision"},
+		{"update contact stale revision", "PATCH", "/v1/contacts/{contact}", "OWNER_A", "", `{"contact":{"email":"b@example.com"},"revision":"7"}`, 409, "REVISION_MISMATCH", ""},
+		{"update contact bad phone", "PATCH", "/v1/contacts/{contact}", "OWNER_A", "", `{"contact":{"phone":"call me"},"revision":"1"}`, 400, "", "contact.phone"},
+		{"update contact missing", "PATCH", "/v1/contacts/" + missingID, "OWNER_A", "", `{"contact":{},"revision":"1"}`, 404, "CONTACT_NOT_FOUND", ""},
+		{"delete contact missing", "DELETE", "/v1/contacts/" + missingID, "OWNER_A", "", ``, 404, "CONTACT_NOT_FOUND", ""},
+		{"query contacts unknown field", "POST", "/v1/contacts/query", "OWNER_A", "", `{"query":{"filter":{"color":"red"}}}`, 400, "", "query.filter.color"},
+		{"query contacts bad sort", "POST", "/v1/contacts/query", "OWNER_A", "", `{"query":{"sort":[{"fieldName":"attributes"}]}}`, 400, "", "query.sort[0].fieldName"},
+		// Piggy paths answer in Piggy's shape: code is "PIGGY:<code>".
+		{"piggy list no key", "GET", "/api/v3/oauth/clients/automations", "", "", ``, 401, "PIGGY:401", ""},
+		{"piggy list unknown key", "GET", "/api/v3/oauth/clients/automations", "Bearer sy_nope", "", ``, 401, "PIGGY:401", ""},
+		{"piggy run unknown key", "POST", "/api/v3/oauth/clients/automations/runs", "Bearer sy_nope", "", `{}`, 401, "PIGGY:401", ""},
+		{"piggy run malformed json", "POST", "/api/v3/oauth/clients/automations/runs", "BEARER_A", "", `{"contact_uuid":`, 422, "PIGGY:1003", ""},
+		{"piggy run missing fields", "POST", "/api/v3/oauth/clients/automations/runs", "BEARER_A", "", `{}`, 422, "PIGGY:1003", "contact_uuid"},
+		{"piggy run bad automation uuid", "POST", "/api/v3/oauth/clients/automations/runs", "BEARER_A", "", `{"contact_uuid":"{contact}","automation_uuid":"x"}`, 422, "PIGGY:1003", "automation_uuid"},
+		{"piggy run data a string", "POST", "/api/v3/oauth/clients/automations/runs", "BEARER_A", "", `{"contact_uuid":"{contact}","automation_uuid":"{automation}","data":"x"}`, 422, "PIGGY:1003", "data"},
+		{"piggy run data a list", "POST", "/api/v3/oauth/clients/automations/runs", "BEARER_A", "", `{"contact_uuid":"{contact}","automation_uuid":"{automation}","data":[1]}`, 422, "PIGGY:1003", "data"},
+		{"piggy run unknown contact", "POST", "/api/v3/oauth/clients/automations/runs", "BEARER_A", "", `{"contact_uuid":"` + missingID + `","automation_uuid":"{automation}"}`, 404, "PIGGY:55031", ""},
+		{"piggy run unknown automation", "POST", "/api/v3/oauth/clients/automations/runs", "BEARER_A", "", `{"contact_uuid":"{contact}","automation_uuid":"` + missingID + `"}`, 404, "PIGGY:60013", ""},
+		{"piggy run not contact_updated", "POST", "/api/v3/oauth/clients/automations/runs", "BEARER_A", "", `{"contact_uuid":"{contact}","automation_uuid":"{automation}"}`, 422, "PIGGY:1003", "automation_uuid"},
+		{"piggy run bad form", "POST", "/api/v3/oauth/clients/automations/runs", "BEARER_A", "form", `contact_uuid=%zz`, 422, "PIGGY:1003", "body"},
+		{"piggy run too large", "POST", "/api/v3/oauth/clients/automations/runs", "BEARER_A", "", `{"data":{"x":"` + strings.Repeat("x", 70<<10) + `"}}`, 413, "PIGGY:413", ""},
+		{"piggy wrong method", "DELETE", "/api/v3/oauth/clients/automations", "BEARER_A", "", ``, 405, "PIGGY:405", ""},
+		{"piggy unknown path", "GET", "/api/v3/oauth/clients/nothing", "BEARER_A", "", ``, 404, "PIGGY:404", ""},
 	}
-	keys := map[string]string{"OWNER_A": f.ownerA, "APP_A": f.appKeyA, "OTHER": f.otherKey}
+	keys := map[string]string{"OWNER_A": f.ownerA, "APP_A": f.appKeyA, "OTHER": f.otherKey, "BEARER_A": "Bearer " + f.ownerA}
 	f.mustOK("POST", "/v1/installations", f.ownerA, "", `{"appId":"`+appID+`"}`)
+	contactID, automationID := f.piggySetup()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			key := tc.key
 			if k, ok := keys[key]; ok {
 				key = k
 			}
-			code, body := f.do(tc.method, tc.path, key, tc.site, tc.body)
+			fill := strings.NewReplacer("{contact}", contactID, "{automation}", automationID)
+			path, reqBody := fill.Replace(tc.path), fill.Replace(tc.body)
+			var code int
+			var body []byte
+			if tc.site == "form" {
+				code, body = f.doForm(tc.method, path, key, reqBody)
+			} else {
+				code, body = f.do(tc.method, path, key, tc.site, reqBody)
+			}
 			if code != tc.status {
 				t.Fatalf("status = %d, want %d; body %s", code, tc.status, body)
+			}
+			if piggyCode, ok := strings.CutPrefix(tc.code, "PIGGY:"); ok {
+				checkPiggyError(t, body, code, piggyCode, tc.field)
+				return
 			}
 			var e struct {
 				Message string
@@ -361,5 +406,47 @@ func TestTenantIsolation(t *testing.T) {
 	json.Unmarshal(f.mustOK("GET", "/v2/automations/"+id, f.ownerA, "", ""), &got)
 	if got.Automation.Name != "n" || got.Automation.Revision != "1" {
 		t.Errorf("site A's automation changed: %+v", got.Automation)
+	}
+
+	// Contacts and the Piggy surface: site B never reaches site A's contacts or automations.
+	contactA, piggyAutoA := f.piggySetup()
+	var own struct{ Contact struct{ ID string } }
+	json.Unmarshal(f.mustOK("POST", "/v1/contacts", f.ownerB, "", `{"contact":{"email":"b@example.com"}}`), &own)
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+		piggyCode          string // Piggy's error code, for Piggy paths
+	}{
+		{"GET", "/v1/contacts/" + contactA, ``, 404, ""},
+		{"PATCH", "/v1/contacts/" + contactA, `{"contact":{"email":"stolen@example.com"},"revision":"1"}`, 404, ""},
+		{"DELETE", "/v1/contacts/" + contactA, ``, 404, ""},
+		{"POST", "/api/v3/oauth/clients/automations/runs", `{"contact_uuid":"` + contactA + `","automation_uuid":"` + piggyAutoA + `"}`, 404, "55031"},
+		{"POST", "/api/v3/oauth/clients/automations/runs", `{"contact_uuid":"` + own.Contact.ID + `","automation_uuid":"` + piggyAutoA + `"}`, 404, "60013"},
+	} {
+		key := f.ownerB
+		if tc.piggyCode != "" {
+			key = "Bearer " + f.ownerB
+		}
+		code, body := f.do(tc.method, tc.path, key, "", tc.body)
+		if code != tc.status || (tc.piggyCode != "" && !strings.Contains(string(body), `"code":`+tc.piggyCode)) {
+			t.Errorf("site B %s %s: %d %s", tc.method, tc.path, code, body)
+		}
+	}
+	var cq struct{ Contacts []struct{ ID string } }
+	json.Unmarshal(f.mustOK("POST", "/v1/contacts/query", f.ownerB, "", `{"query":{}}`), &cq)
+	if len(cq.Contacts) != 1 || cq.Contacts[0].ID != own.Contact.ID {
+		t.Errorf("site B's contact query = %+v, want only its own contact", cq.Contacts)
+	}
+	var pl struct{ Data []struct{ UUID string } }
+	json.Unmarshal(f.mustOK("GET", "/api/v3/oauth/clients/automations", "Bearer "+f.ownerB, "", ""), &pl)
+	if len(pl.Data) != 0 {
+		t.Errorf("site B's Piggy automation list shows site A's: %+v", pl.Data)
+	}
+	var ca struct {
+		Contact struct{ Email, Revision string }
+	}
+	json.Unmarshal(f.mustOK("GET", "/v1/contacts/"+contactA, f.ownerA, "", ""), &ca)
+	if ca.Contact.Email != "ada@example.com" || ca.Contact.Revision != "1" {
+		t.Errorf("site A's contact changed: %+v", ca.Contact)
 	}
 }

@@ -64,6 +64,17 @@ func (s *server) routes() http.Handler {
 	handle("GET /v2/activation-logs/{activationId}", s.getActivationLog)
 	handle("GET /v2/activation-action-logs", s.listActionLogs)
 
+	// Contacts (Switchyard's own; updating one reports the system trigger contact_updated).
+	handle("POST /v1/contacts", s.createContact)
+	handle("GET /v1/contacts/{contactId}", s.getContact)
+	handle("PATCH /v1/contacts/{contactId}", s.updateContact)
+	handle("DELETE /v1/contacts/{contactId}", s.deleteContact)
+	handle("POST /v1/contacts/query", s.queryContacts)
+
+	// Piggy-compatible automations (seed 004): Piggy's auth use and error shape (piggy.go).
+	mux.Handle("GET /api/v3/oauth/clients/automations", s.piggy(s.piggyListAutomations))
+	mux.Handle("POST /api/v3/oauth/clients/automations/runs", s.piggy(s.piggyCreateRun))
+
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { s.ok(w, map[string]string{"status": "ok"}) })
 
 	return s.withRequestID(s.recoverer(s.notFoundAsJSON(mux)))
@@ -78,6 +89,14 @@ func (s *server) notFoundAsJSON(mux *http.ServeMux) http.Handler {
 		}
 		rec := &statusRecorder{header: http.Header{}}
 		mux.ServeHTTP(rec, r)
+		if isPiggyPath(r.URL.Path) {
+			status := http.StatusNotFound
+			if rec.status == http.StatusMethodNotAllowed {
+				status = rec.status
+			}
+			s.piggyRouteError(w, r, status, rec.header.Get("Allow"))
+			return
+		}
 		if rec.status == http.StatusMethodNotAllowed {
 			if allow := rec.header.Get("Allow"); allow != "" {
 				w.Header().Set("Allow", allow)

@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/access"
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/catalog"
+	"github.com/switchyard-dev/switchyard/pkg/contacts"
 	"github.com/switchyard-dev/switchyard/pkg/engine"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 	"github.com/switchyard-dev/switchyard/pkg/schema"
@@ -45,6 +46,12 @@ type Store interface {
 	GetActivation(ctx context.Context, id string) (*run.Activation, error)
 	ListActionLogs(ctx context.Context, activationID string) ([]run.ActionLog, error)
 	ListActivations(ctx context.Context, q run.ActivationQuery) ([]run.Activation, string, error)
+
+	CreateContact(ctx context.Context, siteID string, c *contacts.Contact) error
+	GetContact(ctx context.Context, siteID, id string) (*contacts.Contact, error)
+	UpdateContact(ctx context.Context, siteID string, c *contacts.Contact, expectedRevision int64) error
+	DeleteContact(ctx context.Context, siteID, id string) error
+	QueryContacts(ctx context.Context, siteID string, q *wql.Query) ([]*contacts.Contact, string, error)
 }
 
 // Engine is the run-time the API drives.
@@ -55,6 +62,7 @@ type Engine interface {
 	TestRun(ctx context.Context, siteID, automationID string, payload map[string]any, by string) (string, error)
 	Rerun(ctx context.Context, siteID, activationID string, skipDelays bool, by string) (string, error)
 	CancelAutomation(ctx context.Context, siteID, automationID, reason string, by *run.Initiator) (int, error)
+	ManualRun(ctx context.Context, r engine.ManualRunRequest) (string, error)
 }
 
 // Config wires the API.

@@ -30,6 +30,8 @@ func statusOf(k errs.Kind) int {
 		return http.StatusRequestEntityTooLarge
 	case errs.ResourceExhausted:
 		return http.StatusTooManyRequests
+	case errs.Unavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -96,6 +98,8 @@ func defaultCode(k errs.Kind) string {
 		return "PAYLOAD_TOO_LARGE"
 	case errs.ResourceExhausted:
 		return "RESOURCE_EXHAUSTED"
+	case errs.Unavailable:
+		return "UNAVAILABLE"
 	}
 	return "INTERNAL_ERROR"
 }

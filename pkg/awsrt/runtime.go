@@ -84,7 +84,7 @@ func New(cfg Config, d Deps) (*Runtime, error) {
 	inv = systemapp.WithActions(inv, webhook.New(webhook.Options{Guard: guard}))
 	registerSystemApp(d.Store, log)
 	schemas := schema.NewCache(0)
-	eng := engine.New(engine.Config{Store: d.Store, Invoker: inv, Starter: d.Starter, Schemas: schemas, Now: now, Logger: log})
+	eng := engine.New(engine.Config{Store: d.Store, Invoker: inv, Starter: d.Starter, Schemas: schemas, Now: now, Logger: log, Contacts: d.Store})
 	h := api.NewServer(api.Config{Store: d.Store, Engine: eng, AdminKeyHash: cfg.AdminKeyHash, Schemas: schemas, Now: now, Logger: log})
 	resumer, _ := d.Starter.(engine.Resumer)
 	return &Runtime{cfg: cfg, store: d.Store, engine: eng, resumer: resumer, http: h, adapter: httpadapter.NewV2(h),

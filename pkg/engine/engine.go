@@ -71,6 +71,9 @@ type Config struct {
 	Now     func() time.Time
 	NewID   func() string
 	Logger  *slog.Logger
+
+	// Contacts loads contacts for identity enrichment; nil leaves payloads unenriched, with a warning.
+	Contacts ContactReader
 }
 
 // Engine runs automations.
@@ -82,12 +85,14 @@ type Engine struct {
 	now     func() time.Time
 	newID   func() string
 	log     *slog.Logger
+
+	contacts ContactReader
 }
 
 // New returns an Engine; zero Config fields get production defaults.
 func New(c Config) *Engine {
 	e := &Engine{store: c.Store, invoker: c.Invoker, starter: c.Starter, schemas: c.Schemas,
-		now: c.Now, newID: c.NewID, log: c.Logger}
+		now: c.Now, newID: c.NewID, log: c.Logger, contacts: c.Contacts}
 	if e.schemas == nil {
 		e.schemas = schema.NewCache(0)
 	}

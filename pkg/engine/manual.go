@@ -56,15 +56,55 @@ func (e *Engine) TestRun(ctx context.Context, siteID, automationID string, paylo
 		return "", err
 	}
 	ev := Event{SiteID: siteID, AppID: a.Configuration.Trigger.AppID, TriggerKey: a.Configuration.Trigger.TriggerKey, Payload: payload}
-	if _, err := e.checkEvent(ctx, &ev); err != nil {
+	trig, err := e.checkEvent(ctx, &ev)
+	if err != nil {
 		return "", err
 	}
 	n := e.newActivation(a, ev, run.Source{Kind: run.SourceManual, TestMode: true, InitiatorUserID: by})
+	e.enrich(ctx, &n, trig, lookups{})
 	ids, err := e.launch(ctx, []run.NewActivation{n})
 	if err != nil {
 		return "", err
 	}
 	return ids[0], nil
+}
+
+// ManualRun is a run started by hand or through an API for one payload (a Piggy automation run): a
+// MANUAL_ACTIVATION that is not a test, so the automation must be published (never a draft) and delays
+// are honoured. The payload is checked against the trigger's schema only (Event.System): callers such as
+// Piggy's runs endpoint pass free-form nested data that Wix's flat-value rules for app events would refuse.
+// Whether an inactive automation may run is the caller's policy; the engine runs what it is given.
+func (e *Engine) ManualRun(ctx context.Context, r ManualRunRequest) (string, error) {
+	a, err := e.siteAutomation(ctx, r.SiteID, r.AutomationID)
+	if err != nil {
+		return "", err
+	}
+	if a.DraftInfo != nil {
+		return "", errs.New(errs.NotFound, "AUTOMATION_NOT_FOUND", "automation %s not found (drafts run only as tests)", r.AutomationID)
+	}
+	ev := Event{SiteID: r.SiteID, AppID: a.Configuration.Trigger.AppID, TriggerKey: a.Configuration.Trigger.TriggerKey,
+		Payload: r.Payload, ExternalEntityID: r.ExternalEntityID, RequestID: r.RequestID, System: true}
+	trig, err := e.checkEvent(ctx, &ev)
+	if err != nil {
+		return "", err
+	}
+	n := e.newActivation(a, ev, run.Source{Kind: run.SourceManual, InitiatorUserID: r.By})
+	e.enrich(ctx, &n, trig, lookups{})
+	ids, err := e.launch(ctx, []run.NewActivation{n})
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+// ManualRunRequest is what ManualRun runs.
+type ManualRunRequest struct {
+	SiteID           string
+	AutomationID     string
+	Payload          map[string]any
+	ExternalEntityID string // optional GUID: lets CancelEvent reach the run's pending activation
+	RequestID        string
+	By               string // the initiating user (API key) id, for initiatorInfo
 }
 
 // Rerun starts a new activation of the automation's current revision with a past activation's payload
@@ -90,6 +130,11 @@ func (e *Engine) Rerun(ctx context.Context, siteID, activationID string, skipDel
 	ev := Event{SiteID: siteID, AppID: orig.TriggerAppID, TriggerKey: orig.TriggerKey, Payload: clonePayload(payload),
 		ExternalEntityID: orig.ExternalEntityID}
 	n := e.newActivation(a, ev, run.Source{Kind: run.SourceRerun, OriginalActivationID: orig.ID, SkipDelays: skipDelays, InitiatorUserID: by})
+	trig, err := e.store.GetTrigger(ctx, orig.TriggerAppID, orig.TriggerKey)
+	if err != nil && !errors.Is(err, errs.ErrNotFound) {
+		return "", fmt.Errorf("load trigger: %w", err)
+	}
+	e.enrich(ctx, &n, trig, lookups{}) // afresh: the contact may have changed since the original run
 	ids, err := e.launch(ctx, []run.NewActivation{n})
 	if err != nil {
 		return "", err

@@ -26,6 +26,9 @@ type Event struct {
 	ExternalEntityID string
 	RequestID        string
 	Idempotency      *Idempotency
+	// System marks an event Switchyard reports itself (the system app's triggers, Piggy runs): Wix's key
+	// rules for app payloads (flat values, reference §3.1) do not apply; the trigger's schema still does.
+	System bool
 }
 
 // Idempotency makes a repeated report with the same key (per app, trigger and site) start nothing.
@@ -41,7 +44,8 @@ const DefaultIdempotencyTTL = 7 * 24 * time.Hour
 // ids. The trigger must exist and its app be installed on the site (else 428); the payload must satisfy
 // Wix's key rules and the trigger's payload schema (else 400 naming the field).
 func (e *Engine) Report(ctx context.Context, ev Event) ([]string, error) {
-	if _, err := e.checkEvent(ctx, &ev); err != nil {
+	trig, err := e.checkEvent(ctx, &ev)
+	if err != nil {
 		return nil, err
 	}
 	autos, err := e.store.ListTriggerAutomations(ctx, ev.SiteID, ev.AppID, ev.TriggerKey)
@@ -54,6 +58,7 @@ func (e *Engine) Report(ctx context.Context, ev Event) ([]string, error) {
 	}
 	autos = append(autos, pre...)
 	var news []run.NewActivation
+	cache := lookups{}
 	for _, a := range autos {
 		if !a.IsActive() {
 			continue
@@ -66,6 +71,7 @@ func (e *Engine) Report(ctx context.Context, ev Event) ([]string, error) {
 		} else if !ok {
 			n = e.skippedActivation(n, "RATE_LIMIT_EXCEEDED")
 		}
+		e.enrich(ctx, &n, trig, cache)
 		news = append(news, n)
 	}
 	if ev.Idempotency != nil {
@@ -93,8 +99,10 @@ func (e *Engine) checkEvent(ctx context.Context, ev *Event) (*catalog.Trigger, e
 	if ev.Payload == nil {
 		ev.Payload = map[string]any{}
 	}
-	if vs := schema.CheckPayloadKeys(ev.Payload, "payload"); len(vs) > 0 {
-		return nil, errs.Violations(vs)
+	if !ev.System {
+		if vs := schema.CheckPayloadKeys(ev.Payload, "payload"); len(vs) > 0 {
+			return nil, errs.Violations(vs)
+		}
 	}
 	if len(trig.PayloadDataSchema) > 0 {
 		sch, err := e.schemas.Compile(trig.PayloadDataSchema)

@@ -36,6 +36,8 @@ type step struct {
 	forks  []run.Branch
 	logs   []run.ActionLog
 	failed int
+
+	start map[string]any // the branch's payload before its first action (enriched), for startedInfo
 }
 
 // Step advances one branch by one action (or finishes its delay or async wait) and commits the result
@@ -61,6 +63,9 @@ func (e *Engine) Step(ctx context.Context, ref run.BranchRef) (Instruction, erro
 		return Instruction{Kind: Done}, nil
 	}
 	s := &step{act: act, cur: *br, next: *br, now: e.now().UTC()}
+	if act.Status == run.StatusInitiated {
+		s.start = clonePayload(br.Payload) // enriched (reference §3.4: startedInfo's payload is "enriched and refreshed")
+	}
 	switch br.State {
 	case run.BranchReady:
 		if err := e.runAction(ctx, s); err != nil {
@@ -87,8 +92,8 @@ func (e *Engine) commit(ctx context.Context, s *step) (Instruction, error) {
 	c := run.StepCommit{ActivationID: s.act.ID, Branch: s.next, NewBranches: s.forks, ActionLogs: s.logs,
 		FailedActions: s.failed, Now: s.now}
 	if s.act.Status == run.StatusInitiated {
-		var p map[string]any
-		if s.act.Infos.Initiated != nil {
+		p := s.start
+		if p == nil && s.act.Infos.Initiated != nil {
 			p = s.act.Infos.Initiated.Payload
 		}
 		c.Started = &run.StartedInfo{Payload: p, StatusChangedDate: s.now}

@@ -21,6 +21,7 @@ const (
 	FailedPrecondition             // 428: the request is well formed but the site is not ready for it
 	TooLarge                       // 413
 	ResourceExhausted              // 429
+	Unavailable                    // 503: part of the work was done, the rest failed; the message says what to retry
 )
 
 // FieldViolation names one invalid field by its JSON path, as in Wix's validationError.

@@ -2,7 +2,8 @@
 // actions, for ValidateAutomation (reference §2.4), and computes the payload schema each action sees
 // (GetAutomationActionSchema).
 //
-// What an action may read (reference §2.3 "Payload scope per step"): the trigger payload un-prefixed, the
+// What an action may read (reference §2.3 "Payload scope per step"): the trigger payload un-prefixed (plus
+// `contact` when a payload field is marked "identityType": "contact", see pkg/engine's enrichment), the
 // outputs of its APP_DEFINED ancestors under their namespaces, and setVariable.* from ancestor
 // SET_VARIABLES actions. Ancestors are the actions from which the action is reachable, so a sibling branch
 // never sees another branch's outputs.
@@ -22,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/switchyard-dev/switchyard/pkg/automation"
+	"github.com/switchyard-dev/switchyard/pkg/contacts"
 	"github.com/switchyard-dev/switchyard/pkg/expr"
 )
 
@@ -209,6 +211,9 @@ func (k *checker) available(id string) map[string]any {
 	open := true
 	if ts, known, _ := k.triggerSchema(); known {
 		open = collectProps(ts, props, 0)
+		if _, ok := contacts.IdentityField(ts); ok {
+			props[contacts.PayloadKey] = contacts.PayloadSchema() // identity enrichment (the engine's enrich)
+		}
 	}
 	var vars map[string]any
 	varsOpen := false

@@ -76,7 +76,20 @@ type Activation struct {
 	CreatedDate        time.Time              `json:"createdDate"`
 	UpdatedDate        time.Time              `json:"updatedDate"`
 	Infos              ActivationInfos        `json:"infos"`
+	Warnings           []Warning              `json:"warnings,omitempty"`
 }
+
+// Warning is something that went wrong around an activation without stopping it (reference §3.5), such
+// as an identity enrichment that could not load its contact.
+type Warning struct {
+	WarningDate      time.Time `json:"warningDate"`
+	ErrorDescription string    `json:"errorDescription"`
+	ErrorCode        string    `json:"errorCode,omitempty"` // ≤ 20 characters
+	Reason           string    `json:"reason"`
+}
+
+// Warning reasons (reference §3.5).
+const WarningContactEnrichmentFailed = "GET_CONTACT_ENRICHMENT_FAILED"
 
 // ActivationInfos are the per-status blocks of the activation log; each is set when the status is reached.
 type ActivationInfos struct {

@@ -57,7 +57,7 @@ func (s *Store) Close() error {
 	return errors.Join(s.write.Close(), s.read.Close())
 }
 
-const schemaVersion = 1
+const schemaVersion = 2
 
 func (s *Store) migrate(ctx context.Context) error {
 	var v int
@@ -123,6 +123,13 @@ CREATE INDEX branches_due ON branches (due_at) WHERE state <> 'DONE';
 CREATE INDEX branches_leased ON branches (lease_until) WHERE lease_until > 0;
 CREATE TABLE action_logs (activation_id TEXT NOT NULL, action_id TEXT NOT NULL, seq INTEGER NOT NULL,
 	doc BLOB NOT NULL, PRIMARY KEY (activation_id, action_id));
+`, `
+-- Contacts (pkg/contacts). Query filters read the document with json_extract, which yields NULL for an
+-- absent field as WQL's in-memory semantics expect; the email index serves lookups by address.
+CREATE TABLE contacts (site_id TEXT NOT NULL, id TEXT NOT NULL, revision INTEGER NOT NULL,
+	created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (site_id, id));
+CREATE INDEX contacts_by_email ON contacts (site_id, json_extract(doc, '$.email'), id);
+CREATE INDEX contacts_by_created ON contacts (site_id, created_at, id);
 `}
 
 // tx runs fn in a write transaction.

@@ -22,6 +22,7 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/access"
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/catalog"
+	"github.com/switchyard-dev/switchyard/pkg/contacts"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 	"github.com/switchyard-dev/switchyard/pkg/wql"
 )
@@ -67,6 +68,12 @@ type Store interface {
 	GetActionLog(ctx context.Context, activationID, actionID string) (*run.ActionLog, error)
 	ListActionLogs(ctx context.Context, activationID string) ([]run.ActionLog, error)
 	CommitStep(ctx context.Context, c run.StepCommit) (run.CommitResult, error)
+
+	CreateContact(ctx context.Context, siteID string, c *contacts.Contact) error
+	GetContact(ctx context.Context, siteID, id string) (*contacts.Contact, error)
+	UpdateContact(ctx context.Context, siteID string, c *contacts.Contact, expectedRevision int64) error
+	DeleteContact(ctx context.Context, siteID, id string) error
+	QueryContacts(ctx context.Context, siteID string, q *wql.Query) (page []*contacts.Contact, next string, err error)
 }
 
 type test struct {
@@ -89,6 +96,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	all = append(all, counterTests...)
 	all = append(all, commitTests...)
 	all = append(all, concurrencyTests...)
+	all = append(all, contactTests...)
 	for _, tc := range all {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

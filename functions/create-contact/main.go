@@ -1,0 +1,12 @@
+// Command create-contact is the Lambda function behind POST /v1/contacts.
+// It serves the whole REST API handler; the template routes only this method here, which gives the
+// method its own IAM role, concurrency and metrics.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/switchyard-dev/switchyard/pkg/awsrt"
+)
+
+func main() { lambda.Start(awsrt.MustLoad().APIHandler) }

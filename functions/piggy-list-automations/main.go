@@ -1,0 +1,12 @@
+// Command piggy-list-automations is the Lambda function behind GET /api/v3/oauth/clients/automations (Piggy's List Automations).
+// It serves the whole REST API handler; the template routes only this method here, which gives the
+// method its own IAM role, concurrency and metrics.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/switchyard-dev/switchyard/pkg/awsrt"
+)
+
+func main() { lambda.Start(awsrt.MustLoad().APIHandler) }
