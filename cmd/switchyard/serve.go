@@ -71,7 +71,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	runner := local.New(store, local.Options{Logger: log})
 	eng.SetStarter(runner)
 
-	handler := api.NewServer(api.Config{Store: store, Engine: eng, AdminKeyHash: adminHash, Schemas: schemas, Logger: log})
+	handler := api.NewServer(api.Config{Store: store, Engine: eng, AdminKeyHash: adminHash, Schemas: schemas, Logger: log,
+		Providers: invoker})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

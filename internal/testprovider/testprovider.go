@@ -45,7 +45,11 @@ type Server struct {
 	handlers map[string]Handler
 	other    []Call
 	methods  map[string]Handler // path + " " + action or trigger key
+	hs       *httptest.Server
 }
+
+// Close stops the provider before the test ends (a provider that went away); calling it again is harmless.
+func (s *Server) Close() { s.hs.Close() }
 
 // Option configures a Server.
 type Option func(*Server)
@@ -74,7 +78,7 @@ func Start(t testing.TB, handlers map[string]Handler, opts ...Option) *Server {
 	}
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
-	s.URL = hs.URL
+	s.URL, s.hs = hs.URL, hs
 	return s
 }
 

@@ -44,6 +44,7 @@ func (s *server) createAutomation(w http.ResponseWriter, r *http.Request) error 
 	if err := s.store.CreateAutomation(r.Context(), site, a); err != nil {
 		return err
 	}
+	s.warnOnSave(w, r, site, a)
 	s.ok(w, map[string]any{"automation": a})
 	return nil
 }
@@ -164,6 +165,7 @@ func (s *server) updateAutomation(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 	}
+	s.warnOnSave(w, r, site, next)
 	s.ok(w, map[string]any{"automation": next})
 	return nil
 }

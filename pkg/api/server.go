@@ -14,6 +14,7 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/catalog"
 	"github.com/switchyard-dev/switchyard/pkg/engine"
+	"github.com/switchyard-dev/switchyard/pkg/plugins"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 	"github.com/switchyard-dev/switchyard/pkg/schema"
 	"github.com/switchyard-dev/switchyard/pkg/wql"
@@ -63,6 +64,9 @@ type Config struct {
 	Now          func() time.Time
 	NewID        func() string
 	Logger       *slog.Logger
+	// Providers makes the service-plugin calls outside runs (validate-configuration, quota-info); nil:
+	// no provider is asked, and quota info is an empty list.
+	Providers plugins.Caller
 }
 
 type server struct {
@@ -74,6 +78,7 @@ type server struct {
 	now       func() time.Time
 	newID     func() string
 	log       *slog.Logger
+	plugins   *plugins.Checker
 }
 
 // NewServer returns the REST API handler.
@@ -94,6 +99,9 @@ func NewServer(c Config) http.Handler {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if c.Providers != nil {
+		s.plugins = &plugins.Checker{Catalog: c.Store, Caller: c.Providers, Logger: s.log}
 	}
 	return s.routes()
 }

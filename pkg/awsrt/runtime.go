@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/pkg/api"
 	"github.com/switchyard-dev/switchyard/pkg/engine"
+	"github.com/switchyard-dev/switchyard/pkg/plugins"
 	"github.com/switchyard-dev/switchyard/pkg/provider"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 	"github.com/switchyard-dev/switchyard/pkg/schema"
@@ -79,7 +80,9 @@ func New(cfg Config, d Deps) (*Runtime, error) {
 	}
 	schemas := schema.NewCache(0)
 	eng := engine.New(engine.Config{Store: d.Store, Invoker: inv, Starter: d.Starter, Schemas: schemas, Now: now, Logger: log})
-	h := api.NewServer(api.Config{Store: d.Store, Engine: eng, AdminKeyHash: cfg.AdminKeyHash, Schemas: schemas, Now: now, Logger: log})
+	providers, _ := inv.(plugins.Caller) // the provider client is one; a test invoker may not be
+	h := api.NewServer(api.Config{Store: d.Store, Engine: eng, AdminKeyHash: cfg.AdminKeyHash, Schemas: schemas, Now: now, Logger: log,
+		Providers: providers})
 	resumer, _ := d.Starter.(engine.Resumer)
 	return &Runtime{cfg: cfg, store: d.Store, engine: eng, resumer: resumer, http: h, adapter: httpadapter.NewV2(h),
 		now: now, log: log}, nil

@@ -3,9 +3,9 @@ package catalog
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -96,7 +96,7 @@ func decodeMethods(b []byte) (ImplementedMethods, error) {
 		for k, raw := range obj {
 			var v bool
 			if err := json.Unmarshal(raw, &v); err != nil {
-				return nil, fmt.Errorf("implementedMethods.%s must be a boolean", k)
+				return nil, shapeError(raw)
 			}
 			if v {
 				out[k] = true
@@ -105,15 +105,34 @@ func decodeMethods(b []byte) (ImplementedMethods, error) {
 	case '[':
 		var names []string
 		if err := json.Unmarshal(b, &names); err != nil {
-			return nil, errors.New("implementedMethods must be an object of booleans or a list of method names")
+			return nil, shapeError(b)
 		}
 		for _, n := range names {
 			out[n] = true
 		}
 	default:
-		return nil, errors.New("implementedMethods must be an object of booleans or a list of method names")
+		return nil, shapeError(b)
 	}
 	return out, nil
+}
+
+// shapeError is a type error, so that a request decoder names the field it happened in.
+func shapeError(b []byte) error {
+	v := "value"
+	switch b = bytes.TrimSpace(b); {
+	case len(b) == 0:
+	case b[0] == '"':
+		v = "string"
+	case b[0] == '[':
+		v = "array"
+	case b[0] == '{':
+		v = "object"
+	case b[0] == 't' || b[0] == 'f':
+		v = "bool"
+	default:
+		v = "number"
+	}
+	return &json.UnmarshalTypeError{Value: v, Type: reflect.TypeOf(ImplementedMethods{})}
 }
 
 // Check returns an error naming the first method (in sorted order) that is not in allowed

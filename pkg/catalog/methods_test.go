@@ -20,9 +20,9 @@ func TestImplementedMethodsWireForms(t *testing.T) {
 			want: []string{"getQuotaInfo", "validateConfiguration"}},
 		{name: "null is none", in: `null`, want: nil},
 		{name: "empty object is none", in: `{}`, want: nil},
-		{name: "non-boolean value", in: `{"getQuotaInfo":"yes"}`, wantErr: "must be a boolean"},
-		{name: "list of numbers", in: `[1]`, wantErr: "object of booleans or a list"},
-		{name: "scalar", in: `"getQuotaInfo"`, wantErr: "object of booleans or a list"},
+		{name: "non-boolean value", in: `{"getQuotaInfo":"yes"}`, wantErr: "cannot unmarshal string into Go struct field .implementedMethods"},
+		{name: "list of numbers", in: `[1]`, wantErr: "cannot unmarshal array into Go struct field .implementedMethods"},
+		{name: "scalar", in: `"getQuotaInfo"`, wantErr: "cannot unmarshal string into Go struct field .implementedMethods"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
