@@ -18,12 +18,13 @@ type activationLog struct {
 	AutomationRevision string     `json:"automationRevision"`
 	Status             run.Status `json:"status"`
 	run.ActivationInfos
-	CreatedDate time.Time `json:"createdDate"`
+	Warnings    []run.Warning `json:"warnings,omitempty"`
+	CreatedDate time.Time     `json:"createdDate"`
 }
 
 func toActivationLog(a *run.Activation) activationLog {
 	return activationLog{ID: a.ID, AutomationID: a.AutomationID, AutomationRevision: a.AutomationRevision,
-		Status: a.Status, ActivationInfos: a.Infos, CreatedDate: a.CreatedDate}
+		Status: a.Status, ActivationInfos: a.Infos, Warnings: a.Warnings, CreatedDate: a.CreatedDate}
 }
 
 // siteActivation loads an activation of the caller's site; another site's is not found.

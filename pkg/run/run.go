@@ -76,6 +76,22 @@ type Activation struct {
 	CreatedDate        time.Time              `json:"createdDate"`
 	UpdatedDate        time.Time              `json:"updatedDate"`
 	Infos              ActivationInfos        `json:"infos"`
+	// Warnings are problems that did not stop the run (reference §3.5), oldest first.
+	Warnings []Warning `json:"warnings,omitempty"`
+}
+
+// Warning reasons (reference §3.5).
+const WarningRefreshPayloadFailed = "REFRESH_PAYLOAD_FAILED"
+
+// MaxWarnings is how many warnings an activation log keeps (reference §3.5: ≤ 15); later ones are dropped.
+const MaxWarnings = 15
+
+// Warning is one entry of an activation log's warnings.
+type Warning struct {
+	WarningDate      time.Time `json:"warningDate"`
+	ErrorDescription string    `json:"errorDescription,omitempty"`
+	ErrorCode        string    `json:"errorCode,omitempty"`
+	Reason           string    `json:"reason"`
 }
 
 // ActivationInfos are the per-status blocks of the activation log; each is set when the status is reached.
@@ -278,6 +294,7 @@ type StepCommit struct {
 	ActionLogs    []ActionLog
 	Started       *StartedInfo // the activation's first step: INITIATED → STARTED
 	FailedActions int          // actions this step marked FAILED
+	Warnings      []Warning    // appended to the activation's warnings (up to MaxWarnings in all)
 	Now           time.Time
 }
 
@@ -303,6 +320,7 @@ type Cancellation struct {
 	TriggerKey       string
 	ExternalEntityID string
 	AutomationID     string // or every pending activation of one automation (deactivated, deleted)
+	ActivationID     string // or this one activation, if pending (refresh-payload asked to cancel it)
 	Reason           string
 	Initiator        *Initiator
 	Now              time.Time
@@ -337,4 +355,13 @@ type Counter struct {
 type Release struct {
 	Ref   BranchRef
 	Until time.Time
+}
+
+// AppendWarnings adds warnings to an activation's list, keeping at most MaxWarnings (the first ones).
+func AppendWarnings(have, add []Warning) []Warning {
+	room := MaxWarnings - len(have)
+	if room <= 0 || len(add) == 0 {
+		return have
+	}
+	return append(have, add[:min(room, len(add))]...)
 }
