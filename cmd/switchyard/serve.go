@@ -83,13 +83,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		base.AllowPrivate = true
 	}
 	guard := base.With(allowList)
-	invoker := systemapp.WithActions(provider.NewClient(provider.Options{Guard: guard, UserAgent: "Switchyard/" + version}),
-		webhook.New(webhook.Options{Guard: guard, UserAgent: "Switchyard-Webhook/" + version}))
-	eng := engine.New(engine.Config{Store: store, Invoker: invoker, Schemas: schemas, Logger: log, Contacts: store})
+	// The provider client makes every service-plugin call; the system app's actions run in-process.
+	providers := provider.NewClient(provider.Options{Guard: guard, UserAgent: "Switchyard/" + version})
+	invoker := systemapp.WithActions(providers, webhook.New(webhook.Options{Guard: guard, UserAgent: "Switchyard-Webhook/" + version}))
+	eng := engine.New(engine.Config{Store: store, Invoker: invoker, Refresher: providers, Schemas: schemas, Logger: log, Contacts: store})
 	runner := local.New(store, local.Options{Logger: log})
 	eng.SetStarter(runner)
 
-	handler := api.NewServer(api.Config{Store: store, Engine: eng, AdminKeyHash: adminHash, Schemas: schemas, Logger: log})
+	handler := api.NewServer(api.Config{Store: store, Engine: eng, AdminKeyHash: adminHash, Schemas: schemas, Logger: log,
+		Providers: providers})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -124,11 +124,7 @@ func SetupSite(t testing.TB, h http.Handler, providerURL string) (owner, app Cli
 	t.Helper()
 	admin := Client{T: t, Handler: h, Key: AdminKey}
 	admin.Must("POST", "/v1/apps", map[string]any{"app": map[string]any{"id": App, "name": "Forms", "providerBaseUri": providerURL}})
-	admin.Must("POST", "/v1/triggers", map[string]any{"trigger": map[string]any{
-		"appId": App, "triggerKey": Trigger, "displayName": "Form submitted",
-		"payloadDataSchema": map[string]any{"type": "object", "required": []string{"name", "email"},
-			"properties": map[string]any{"name": map[string]any{"type": "string"}, "email": map[string]any{"type": "string", "format": "email"}}},
-	}})
+	admin.Must("POST", "/v1/triggers", triggerBody(nil))
 	text := map[string]any{"type": "object", "required": []string{"text"}, "properties": map[string]any{"text": map[string]any{"type": "string"}}}
 	for _, a := range []map[string]any{
 		{"actionKey": "lookup_coupon", "displayName": "Look up coupon",
@@ -147,6 +143,26 @@ func SetupSite(t testing.TB, h http.Handler, providerURL string) (owner, app Cli
 	app = Client{T: t, Handler: h, Key: "Bearer " + appKey}
 	owner.Must("POST", "/v1/installations", map[string]any{"appId": App})
 	return owner, app
+}
+
+// triggerBody registers form_submitted, declaring the given trigger-provider methods.
+func triggerBody(methods []string) map[string]any {
+	t := map[string]any{
+		"appId": App, "triggerKey": Trigger, "displayName": "Form submitted",
+		"payloadDataSchema": map[string]any{"type": "object", "required": []string{"name", "email"},
+			"properties": map[string]any{"name": map[string]any{"type": "string"}, "email": map[string]any{"type": "string", "format": "email"}}},
+	}
+	if len(methods) > 0 {
+		t["implementedMethods"] = methods
+	}
+	return map[string]any{"trigger": t}
+}
+
+// DeclareTriggerMethods registers form_submitted again, now declaring trigger-provider methods
+// (e.g. "refreshPayload") that its provider implements.
+func DeclareTriggerMethods(t testing.TB, h http.Handler, methods ...string) {
+	t.Helper()
+	Client{T: t, Handler: h, Key: AdminKey}.Must("POST", "/v1/triggers", triggerBody(methods))
 }
 
 // ActionID is the id of the i-th action (from 1) of the fixture automations.

@@ -290,7 +290,7 @@ var wantAccess = map[string]access{
 	"list-activation-logs":                   {Dynamo: "read"},
 	"get-activation-log":                     {Dynamo: "read", UpdateItem: true},
 	"list-activation-action-logs":            {Dynamo: "read", UpdateItem: true},
-	"engine-step":                            {Dynamo: "crud", Start: true},
+	"engine-step":                            {Dynamo: "crud", Start: true, Stop: true}, // refresh-payload may cancel
 	"engine-park":                            {Dynamo: "crud", SendTask: true},
 	"engine-fail":                            {Dynamo: "crud"},
 	"list-apps":                              {Dynamo: "read"},

@@ -40,7 +40,7 @@ func (LocalDriver) Setup(t *testing.T, _ string) http.Handler {
 	runner := local.New(store, local.Options{Logger: log})
 	eng.SetStarter(runner)
 	srv := httptest.NewServer(api.NewServer(api.Config{Store: store, Engine: eng,
-		AdminKeyHash: access.Hash(awse2e.AdminKey), Schemas: schemas, Logger: log}))
+		AdminKeyHash: access.Hash(awse2e.AdminKey), Schemas: schemas, Logger: log, Providers: invoker}))
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- runner.Run(runCtx, eng) }()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/awse2e"
 	"github.com/switchyard-dev/switchyard/internal/testprovider"
+	"github.com/switchyard-dev/switchyard/pkg/provider"
 )
 
 var update = flag.Bool("update", false, "rewrite internal/scenarios/testdata/*.golden.json from this run")
@@ -31,8 +32,16 @@ type Driver interface {
 func Run(t *testing.T, d Driver, sc Scenario) Summary {
 	t.Helper()
 	p := &behaviours{t: t}
-	prov := testprovider.Start(t, p.handlers(sc.Provider))
-	owner, app := awse2e.SetupSite(t, d.Setup(t, prov.URL), prov.URL)
+	var opts []testprovider.Option
+	if sc.Refresh != nil {
+		opts = append(opts, testprovider.On(provider.PathRefreshPayload, awse2e.Trigger, refreshHandler(*sc.Refresh)))
+	}
+	prov := testprovider.Start(t, p.handlers(sc.Provider), opts...)
+	h := d.Setup(t, prov.URL)
+	owner, app := awse2e.SetupSite(t, h, prov.URL)
+	if sc.Refresh != nil {
+		awse2e.DeclareTriggerMethods(t, h, "refreshPayload")
+	}
 	p.mu.Lock()
 	p.app, p.owner = app, owner
 	p.mu.Unlock()
@@ -123,6 +132,25 @@ func terminal(status string) bool {
 		return true
 	}
 	return false
+}
+
+// refreshHandler answers refresh-payload with the payload it was sent, r.Set's fields replaced, or
+// with a cancellation.
+func refreshHandler(r Refresh) testprovider.Handler {
+	return func(c testprovider.Call) testprovider.Reply {
+		if r.Cancel {
+			return testprovider.Reply{Status: 200, Body: map[string]any{"cancelActivation": true}}
+		}
+		payload, _ := c.Request["payload"].(map[string]any)
+		out := map[string]any{}
+		for k, v := range payload {
+			out[k] = v
+		}
+		for k, v := range r.Set {
+			out[k] = v
+		}
+		return testprovider.Reply{Status: 200, Body: map[string]any{"payload": out}}
+	}
 }
 
 // behaviours turns Behaviors into test provider handlers; the asynchronous completions and the

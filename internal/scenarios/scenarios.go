@@ -57,6 +57,15 @@ type Scenario struct {
 	// Parallel: the automation forks, so the order of the action logs across branches is not
 	// deterministic; the summary then lists actions by id and omits the run order.
 	Parallel bool
+	// Refresh, when set, makes form_submitted declare refreshPayload and its provider answer it.
+	Refresh *Refresh
+}
+
+// Refresh is how the trigger provider answers refresh-payload: the reported payload with Set's fields
+// replaced, or a cancellation.
+type Refresh struct {
+	Set    map[string]any
+	Cancel bool
 }
 
 var (
@@ -148,6 +157,20 @@ var All = []Scenario{
 		Events:      []Event{{Payload: zed}, {Payload: ann}},
 	},
 	{
+		Name:        "refresh_payload_after_delay",
+		Automations: []map[string]any{refreshAutomation()},
+		Provider:    map[string]Behavior{"note": noteOK},
+		Events:      []Event{{Payload: ada, DueIn: time.Second}},
+		Refresh:     &Refresh{Set: map[string]any{"name": "Ada Lovelace"}},
+	},
+	{
+		Name:        "refresh_payload_cancels",
+		Automations: []map[string]any{refreshAutomation()},
+		Provider:    map[string]Behavior{"note": noteOK},
+		Events:      []Event{{Payload: ada, DueIn: time.Second}},
+		Refresh:     &Refresh{Cancel: true},
+	},
+	{
 		Name:        "cancel_waiting_in_delay",
 		Automations: []map[string]any{awse2e.Delayed(10 * time.Minute)},
 		Provider:    map[string]Behavior{"note": noteOK},
@@ -160,6 +183,16 @@ const (
 	cancelEntity = "eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee"
 	filterID     = "f0000000-0000-4000-8000-000000000001"
 )
+
+// refreshAutomation: a note, a delay until payload.dueAt, then a note that maps the (refreshed) name.
+func refreshAutomation() map[string]any {
+	return awse2e.Automation("Refreshed after delay", []string{a1}, map[string]any{
+		a1: awse2e.AppAction("note", map[string]any{"text": `before: {{var("name")}}`}, a2),
+		a2: map[string]any{"type": "DELAY", "delayInfo": map[string]any{
+			"dueDateEpochExpression": `{{var("dueAt")}}`, "postActionIds": []string{a3}}},
+		a3: awse2e.AppAction("note", map[string]any{"text": `after: {{var("name")}}`}),
+	})
+}
 
 // conditionAutomation: a CONDITION on the name, a note on each side.
 func conditionAutomation() map[string]any {

@@ -48,6 +48,7 @@ func (s *server) createAutomation(w http.ResponseWriter, r *http.Request) error 
 	if err := s.store.CreateAutomation(r.Context(), site, a); err != nil {
 		return err
 	}
+	s.warnOnSave(w, r, site, a)
 	s.okAutomation(w, r, a)
 	return nil
 }
@@ -166,6 +167,7 @@ func (s *server) updateAutomation(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 	}
+	s.warnOnSave(w, r, site, next)
 	s.okAutomation(w, r, next)
 	return nil
 }

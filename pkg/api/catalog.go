@@ -99,6 +99,13 @@ func (s *server) requireAppOwner(r *http.Request, appID, field string) error {
 	return nil
 }
 
+// checkMethods rejects implementedMethods names Wix does not define for the provider kind.
+func checkMethods(vs *[]errs.FieldViolation, field string, m catalog.ImplementedMethods, allowed []string) {
+	if err := m.Check(allowed); err != nil {
+		*vs = append(*vs, errs.FieldViolation{Field: field, Description: err.Error(), ViolatedRule: "ENUM"})
+	}
+}
+
 // compileSchema checks a registered schema now, so a bad one is a 400 and never a later crash.
 func (s *server) compileSchema(vs *[]errs.FieldViolation, field string, raw json.RawMessage, required bool) {
 	if len(raw) == 0 || string(raw) == "null" {
@@ -135,12 +142,13 @@ func (s *server) createTrigger(w http.ResponseWriter, r *http.Request) error {
 	checkKey(&vs, "trigger.triggerKey", t.TriggerKey)
 	checkLen(&vs, "trigger.displayName", t.DisplayName, 1, 80)
 	s.compileSchema(&vs, "trigger.payloadDataSchema", t.PayloadDataSchema, true)
+	checkMethods(&vs, "trigger.implementedMethods", t.ImplementedMethods, catalog.TriggerMethods)
 	if err := errs.Violations(vs); err != nil {
 		return err
 	}
 	now := s.now().UTC()
 	out := &catalog.Trigger{ID: s.newID(), AppID: t.AppID, TriggerKey: t.TriggerKey, DisplayName: t.DisplayName,
-		PayloadDataSchema: t.PayloadDataSchema, CreatedDate: now, UpdatedDate: now}
+		PayloadDataSchema: t.PayloadDataSchema, ImplementedMethods: t.ImplementedMethods, CreatedDate: now, UpdatedDate: now}
 	if prev, err := s.store.GetTrigger(r.Context(), t.AppID, t.TriggerKey); err == nil {
 		out.ID, out.CreatedDate = prev.ID, prev.CreatedDate
 	}
@@ -176,12 +184,14 @@ func (s *server) createAction(w http.ResponseWriter, r *http.Request) error {
 			vs = append(vs, errs.FieldViolation{Field: "action.uiSchema", Description: "must be a JSON object", ViolatedRule: "TYPE"})
 		}
 	}
+	checkMethods(&vs, "action.implementedMethods", a.ImplementedMethods, catalog.ActionMethods)
 	if err := errs.Violations(vs); err != nil {
 		return err
 	}
 	now := s.now().UTC()
 	out := &catalog.Action{ID: s.newID(), AppID: a.AppID, ActionKey: a.ActionKey, DisplayName: a.DisplayName,
-		InputSchema: a.InputSchema, OutputSchema: a.OutputSchema, UISchema: a.UISchema, CreatedDate: now, UpdatedDate: now}
+		InputSchema: a.InputSchema, OutputSchema: a.OutputSchema, UISchema: a.UISchema,
+		ImplementedMethods: a.ImplementedMethods, CreatedDate: now, UpdatedDate: now}
 	if prev, err := s.store.GetAction(r.Context(), a.AppID, a.ActionKey); err == nil {
 		out.ID, out.CreatedDate = prev.ID, prev.CreatedDate
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/catalog"
 	"github.com/switchyard-dev/switchyard/pkg/contacts"
 	"github.com/switchyard-dev/switchyard/pkg/engine"
+	"github.com/switchyard-dev/switchyard/pkg/plugins"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 	"github.com/switchyard-dev/switchyard/pkg/schema"
 	"github.com/switchyard-dev/switchyard/pkg/wql"
@@ -75,6 +76,9 @@ type Config struct {
 	Now          func() time.Time
 	NewID        func() string
 	Logger       *slog.Logger
+	// Providers makes the service-plugin calls outside runs (validate-configuration, quota-info); nil:
+	// no provider is asked, and quota info is an empty list.
+	Providers plugins.Caller
 }
 
 type server struct {
@@ -86,6 +90,7 @@ type server struct {
 	now       func() time.Time
 	newID     func() string
 	log       *slog.Logger
+	plugins   *plugins.Checker
 }
 
 // NewServer returns the REST API handler.
@@ -106,6 +111,9 @@ func NewServer(c Config) http.Handler {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if c.Providers != nil {
+		s.plugins = &plugins.Checker{Catalog: c.Store, Caller: c.Providers, Logger: s.log}
 	}
 	return s.routes()
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/errs"
 	"github.com/switchyard-dev/switchyard/pkg/mapcheck"
+	"github.com/switchyard-dev/switchyard/pkg/provider"
 	"github.com/switchyard-dev/switchyard/pkg/systemapp"
 )
 
@@ -48,7 +49,9 @@ type automationValidationError struct {
 	ErrorType          string              `json:"errorType"`
 	Severity           string              `json:"severity"`
 	ConfigurationError *configurationError `json:"configurationError,omitempty"`
-	Message            string              `json:"message,omitempty"`
+	// ProviderConfigurationError is what the provider's validate-configuration answered (PROVIDER_ERROR).
+	ProviderConfigurationError *provider.ConfigurationError `json:"providerConfigurationError,omitempty"`
+	Message                    string                       `json:"message,omitempty"`
 }
 
 type actionValidationInfo struct {
@@ -67,10 +70,7 @@ func (s *server) validate(ctx context.Context, site string, a *automation.Automa
 	for _, id := range vs.ActionIDs {
 		only[id] = true
 	}
-	actionErr := func(id, errType, field, msg string) {
-		if len(only) > 0 && !only[id] {
-			return
-		}
+	actionEntry := func(id string) *actionValidationInfo {
 		info := byAction[id]
 		if info == nil {
 			actInfo = append(actInfo, actionValidationInfo{ActionID: id, ValidationErrors: []automationValidationError{}})
@@ -80,6 +80,13 @@ func (s *server) validate(ctx context.Context, site string, a *automation.Automa
 			}
 			byAction[id] = info
 		}
+		return info
+	}
+	actionErr := func(id, errType, field, msg string) {
+		if len(only) > 0 && !only[id] {
+			return
+		}
+		info := actionEntry(id)
 		info.ValidationErrors = append(info.ValidationErrors, automationValidationError{ErrorType: "CONFIGURATION_ERROR", Severity: "ERROR",
 			ConfigurationError: &configurationError{ErrorType: errType, FieldKey: field}, Message: msg})
 	}
@@ -110,7 +117,26 @@ func (s *server) validate(ctx context.Context, site string, a *automation.Automa
 		}
 		actionErr(is.ActionID, is.ErrorType, is.FieldKey, is.Message)
 	}
-	return map[string]any{"valid": len(trigErrs) == 0 && len(actInfo) == 0, "triggerValidationErrors": trigErrs,
+	if !vs.SkipProviderValidations {
+		for _, f := range s.providerFindings(ctx, site, a, vs.ActionIDs, providerCallBudget) {
+			if f.ActionID == "" {
+				trigErrs = append(trigErrs, providerError(f))
+				continue
+			}
+			actionEntry(f.ActionID).ValidationErrors = append(actionEntry(f.ActionID).ValidationErrors, providerError(f))
+		}
+	}
+	// Warnings (a provider's remarks, or a provider that could not be asked) do not make it invalid.
+	valid := true
+	for _, e := range trigErrs {
+		valid = valid && e.Severity != "ERROR"
+	}
+	for _, info := range actInfo {
+		for _, e := range info.ValidationErrors {
+			valid = valid && e.Severity != "ERROR"
+		}
+	}
+	return map[string]any{"valid": valid, "triggerValidationErrors": trigErrs,
 		"actionValidationInfo": actInfo, "automationValidationErrors": []automationValidationError{}}
 }
 
@@ -169,15 +195,5 @@ func (s *server) getAutomationActionSchema(w http.ResponseWriter, r *http.Reques
 		return errs.New(errs.Invalid, "SCHEMA_UNAVAILABLE", "%v", err)
 	}
 	s.ok(w, map[string]any{"schema": sch})
-	return nil
-}
-
-// getActionsQuotaInfo is GetActionsQuotaInfo. Providers' quota-info calls are not aggregated yet (the
-// service-plugin work), so the list is empty — a valid answer: Wix does not enforce quotas either.
-func (s *server) getActionsQuotaInfo(w http.ResponseWriter, r *http.Request) error {
-	if _, err := requireSite(principalOf(r.Context())); err != nil {
-		return err
-	}
-	s.ok(w, map[string]any{"actionProviderQuotaInfo": []any{}})
 	return nil
 }

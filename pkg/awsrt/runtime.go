@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/pkg/api"
 	"github.com/switchyard-dev/switchyard/pkg/engine"
+	"github.com/switchyard-dev/switchyard/pkg/plugins"
 	"github.com/switchyard-dev/switchyard/pkg/provider"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 	"github.com/switchyard-dev/switchyard/pkg/schema"
@@ -77,15 +78,21 @@ func New(cfg Config, d Deps) (*Runtime, error) {
 	}
 	// One guard for every outbound call made on a user's behalf: provider calls and the webhook action.
 	guard := (&provider.AddressGuard{AllowPrivate: cfg.AllowPrivateProviders}).With(cfg.AllowedNetworks)
-	inv := d.Invoker
-	if inv == nil {
-		inv = provider.NewClient(provider.Options{Guard: guard})
+	base := d.Invoker
+	if base == nil {
+		base = provider.NewClient(provider.Options{Guard: guard})
 	}
-	inv = systemapp.WithActions(inv, webhook.New(webhook.Options{Guard: guard}))
+	// The provider client makes every service-plugin call (a test invoker may make only some); the system
+	// app's actions run in-process.
+	providers, _ := base.(plugins.Caller)
+	refresher, _ := base.(engine.PayloadRefresher)
+	inv := systemapp.WithActions(base, webhook.New(webhook.Options{Guard: guard}))
 	registerSystemApp(d.Store, log)
 	schemas := schema.NewCache(0)
-	eng := engine.New(engine.Config{Store: d.Store, Invoker: inv, Starter: d.Starter, Schemas: schemas, Now: now, Logger: log, Contacts: d.Store})
-	h := api.NewServer(api.Config{Store: d.Store, Engine: eng, AdminKeyHash: cfg.AdminKeyHash, Schemas: schemas, Now: now, Logger: log})
+	eng := engine.New(engine.Config{Store: d.Store, Invoker: inv, Refresher: refresher, Starter: d.Starter, Schemas: schemas, Now: now,
+		Logger: log, Contacts: d.Store})
+	h := api.NewServer(api.Config{Store: d.Store, Engine: eng, AdminKeyHash: cfg.AdminKeyHash, Schemas: schemas, Now: now, Logger: log,
+		Providers: providers})
 	resumer, _ := d.Starter.(engine.Resumer)
 	return &Runtime{cfg: cfg, store: d.Store, engine: eng, resumer: resumer, http: h, adapter: httpadapter.NewV2(h),
 		now: now, log: log}, nil

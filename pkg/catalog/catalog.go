@@ -23,8 +23,11 @@ type Trigger struct {
 	TriggerKey        string          `json:"triggerKey"`
 	DisplayName       string          `json:"displayName"`
 	PayloadDataSchema json.RawMessage `json:"payloadDataSchema"`
-	CreatedDate       time.Time       `json:"createdDate"`
-	UpdatedDate       time.Time       `json:"updatedDate"`
+	// ImplementedMethods are the trigger-provider methods the app implements (refreshPayload,
+	// validateConfiguration); absent: none, and the platform calls none.
+	ImplementedMethods ImplementedMethods `json:"implementedMethods,omitempty"`
+	CreatedDate        time.Time          `json:"createdDate"`
+	UpdatedDate        time.Time          `json:"updatedDate"`
 }
 
 // Action is an operation an app performs when an automation invokes it.
@@ -36,8 +39,11 @@ type Action struct {
 	InputSchema  json.RawMessage `json:"inputSchema"`
 	OutputSchema json.RawMessage `json:"outputSchema,omitempty"`
 	UISchema     json.RawMessage `json:"uiSchema,omitempty"`
-	CreatedDate  time.Time       `json:"createdDate"`
-	UpdatedDate  time.Time       `json:"updatedDate"`
+	// ImplementedMethods are the action-provider methods besides invoke that the app implements
+	// (validateConfiguration, getQuotaInfo); absent: invoke only.
+	ImplementedMethods ImplementedMethods `json:"implementedMethods,omitempty"`
+	CreatedDate        time.Time          `json:"createdDate"`
+	UpdatedDate        time.Time          `json:"updatedDate"`
 }
 
 // Installation records that a site installed an app: only then may the site use its triggers and actions.

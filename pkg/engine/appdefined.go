@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/errs"
 	"github.com/switchyard-dev/switchyard/pkg/expr"
+	"github.com/switchyard-dev/switchyard/pkg/plugins"
 	"github.com/switchyard-dev/switchyard/pkg/provider"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 	"github.com/switchyard-dev/switchyard/pkg/systemapp"
@@ -88,7 +89,7 @@ func (e *Engine) runAppDefined(ctx context.Context, s *step, a *automation.Actio
 			ActivationSourceInfo: sourceInfo(s.act.Source),
 			InitiatorInfo:        initiatorInfo(s.act.Source),
 		}}
-	target := provider.Target{BaseURI: app.ProviderBaseURI, AppID: app.ID, IdempotencyKey: s.act.ID + ":" + a.ID}
+	target := plugins.Target(app, s.act.ID+":"+a.ID)
 	log := run.ActionLog{ActivationID: s.act.ID, ActionID: a.ID, Type: a.Type,
 		StartedInfo: &run.ActionStartedInfo{AppDefinedActionInfo: &run.AppDefinedInput{Input: input}, StatusChangedDate: s.now}}
 

@@ -66,11 +66,13 @@ type Canceller interface {
 type Config struct {
 	Store   Store
 	Invoker Invoker
-	Starter Starter
-	Schemas *schema.Cache
-	Now     func() time.Time
-	NewID   func() string
-	Logger  *slog.Logger
+	// Refresher calls trigger providers' refresh-payload; nil: the Invoker, if it is one.
+	Refresher PayloadRefresher
+	Starter   Starter
+	Schemas   *schema.Cache
+	Now       func() time.Time
+	NewID     func() string
+	Logger    *slog.Logger
 
 	// Contacts loads contacts for identity enrichment; nil leaves payloads unenriched, with a warning.
 	Contacts ContactReader
@@ -78,13 +80,14 @@ type Config struct {
 
 // Engine runs automations.
 type Engine struct {
-	store   Store
-	invoker Invoker
-	starter Starter
-	schemas *schema.Cache
-	now     func() time.Time
-	newID   func() string
-	log     *slog.Logger
+	store     Store
+	invoker   Invoker
+	refresher PayloadRefresher
+	starter   Starter
+	schemas   *schema.Cache
+	now       func() time.Time
+	newID     func() string
+	log       *slog.Logger
 
 	contacts ContactReader
 }
@@ -95,6 +98,10 @@ func New(c Config) *Engine {
 		now: c.Now, newID: c.NewID, log: c.Logger, contacts: c.Contacts}
 	if e.schemas == nil {
 		e.schemas = schema.NewCache(0)
+	}
+	e.refresher = c.Refresher
+	if e.refresher == nil {
+		e.refresher, _ = c.Invoker.(PayloadRefresher)
 	}
 	if e.now == nil {
 		e.now = time.Now

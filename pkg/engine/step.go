@@ -29,13 +29,14 @@ type Instruction struct {
 
 // step is the working state of one Step call: the branch as it will be committed and what else changed.
 type step struct {
-	act    *run.Activation
-	cur    run.Branch // as loaded
-	next   run.Branch // as it will be committed
-	now    time.Time
-	forks  []run.Branch
-	logs   []run.ActionLog
-	failed int
+	act      *run.Activation
+	cur      run.Branch // as loaded
+	next     run.Branch // as it will be committed
+	now      time.Time
+	forks    []run.Branch
+	logs     []run.ActionLog
+	failed   int
+	warnings []run.Warning // added to the activation's warnings
 
 	start map[string]any // the branch's payload before its first action (enriched), for startedInfo
 }
@@ -75,6 +76,13 @@ func (e *Engine) Step(ctx context.Context, ref run.BranchRef) (Instruction, erro
 		if s.now.Before(br.DueAt) {
 			return instructionFor(br), nil
 		}
+		cancelled, err := e.refreshAfterDelay(ctx, s)
+		if err != nil {
+			return Instruction{}, err
+		}
+		if cancelled {
+			return Instruction{Kind: Done}, nil
+		}
 		e.endDelay(s)
 	case run.BranchAwaiting:
 		if (br.Await == nil || br.Await.Completion == nil) && s.now.Before(br.DueAt) {
@@ -90,7 +98,7 @@ func (e *Engine) Step(ctx context.Context, ref run.BranchRef) (Instruction, erro
 func (e *Engine) commit(ctx context.Context, s *step) (Instruction, error) {
 	s.next.Version = s.cur.Version + 1
 	c := run.StepCommit{ActivationID: s.act.ID, Branch: s.next, NewBranches: s.forks, ActionLogs: s.logs,
-		FailedActions: s.failed, Now: s.now}
+		FailedActions: s.failed, Warnings: s.warnings, Now: s.now}
 	if s.act.Status == run.StatusInitiated {
 		p := s.start
 		if p == nil && s.act.Infos.Initiated != nil {

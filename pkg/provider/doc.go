@@ -1,7 +1,9 @@
 // Package provider is the outbound service-plugin client: the engine uses it to call an app's
 // provider (its providerBaseUri) for the action SPIs of Wix Automations — invoke,
-// validate-configuration and quota-info (reference §4.2) — and a Go provider uses VerifySignature to
-// check that a call really came from Switchyard.
+// validate-configuration and quota-info (reference §4.2) — and the trigger SPIs refresh-payload and
+// validate-configuration (§4.3); a Go provider uses VerifySignature to check that a call really came
+// from Switchyard. Which methods are called at all is decided by the caller from the catalog's
+// implementedMethods (pkg/plugins, pkg/engine).
 //
 // What the client guarantees, and why:
 //

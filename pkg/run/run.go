@@ -76,7 +76,8 @@ type Activation struct {
 	CreatedDate        time.Time              `json:"createdDate"`
 	UpdatedDate        time.Time              `json:"updatedDate"`
 	Infos              ActivationInfos        `json:"infos"`
-	Warnings           []Warning              `json:"warnings,omitempty"`
+	// Warnings are problems that did not stop the run (reference §3.5), oldest first.
+	Warnings []Warning `json:"warnings,omitempty"`
 }
 
 // Warning is something that went wrong around an activation without stopping it (reference §3.5), such
@@ -89,7 +90,13 @@ type Warning struct {
 }
 
 // Warning reasons (reference §3.5).
-const WarningContactEnrichmentFailed = "GET_CONTACT_ENRICHMENT_FAILED"
+const (
+	WarningContactEnrichmentFailed = "GET_CONTACT_ENRICHMENT_FAILED"
+	WarningRefreshPayloadFailed    = "REFRESH_PAYLOAD_FAILED"
+)
+
+// MaxWarnings is how many warnings an activation log keeps (reference §3.5: ≤ 15); later ones are dropped.
+const MaxWarnings = 15
 
 // ActivationInfos are the per-status blocks of the activation log; each is set when the status is reached.
 type ActivationInfos struct {
@@ -291,6 +298,7 @@ type StepCommit struct {
 	ActionLogs    []ActionLog
 	Started       *StartedInfo // the activation's first step: INITIATED → STARTED
 	FailedActions int          // actions this step marked FAILED
+	Warnings      []Warning    // appended to the activation's warnings (up to MaxWarnings in all)
 	Now           time.Time
 }
 
@@ -316,6 +324,7 @@ type Cancellation struct {
 	TriggerKey       string
 	ExternalEntityID string
 	AutomationID     string // or every pending activation of one automation (deactivated, deleted)
+	ActivationID     string // or this one activation, if pending (refresh-payload asked to cancel it)
 	Reason           string
 	Initiator        *Initiator
 	Now              time.Time
@@ -350,4 +359,13 @@ type Counter struct {
 type Release struct {
 	Ref   BranchRef
 	Until time.Time
+}
+
+// AppendWarnings adds warnings to an activation's list, keeping at most MaxWarnings (the first ones).
+func AppendWarnings(have, add []Warning) []Warning {
+	room := MaxWarnings - len(have)
+	if room <= 0 || len(add) == 0 {
+		return have
+	}
+	return append(have, add[:min(room, len(add))]...)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/switchyard-dev/switchyard/pkg/errs"
 	"github.com/switchyard-dev/switchyard/pkg/run"
@@ -340,6 +341,19 @@ func decodeActivation(what string, main, started item) (*run.Activation, time.Ti
 			if err := json.Unmarshal([]byte(v), into); err != nil {
 				return nil, time.Time{}, fmt.Errorf("decode stored %s %s: %w", what, attr, err)
 			}
+		}
+	}
+	if l, ok := main[attrWarnings].(*types.AttributeValueMemberL); ok {
+		for _, v := range l.Value {
+			sv, ok := v.(*types.AttributeValueMemberS)
+			if !ok {
+				continue
+			}
+			var w run.Warning
+			if err := json.Unmarshal([]byte(sv.Value), &w); err != nil {
+				return nil, time.Time{}, fmt.Errorf("decode stored %s warning: %w", what, err)
+			}
+			a.Warnings = run.AppendWarnings(a.Warnings, []run.Warning{w})
 		}
 	}
 	if started != nil {

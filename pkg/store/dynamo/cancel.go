@@ -12,7 +12,8 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/run"
 )
 
-// CancelActivations cancels every pending activation matching c (an event's entity, or an automation):
+// CancelActivations cancels every pending activation matching c (an event's entity, an automation, or
+// one activation by id):
 // each becomes CANCELLED with cancelledInfo and openBranches 0, and its unfinished branches DONE (version
 // + 1), so no step will commit on it again. It returns the branches that were still running, for
 // runtimes that must stop executions.
@@ -26,6 +27,20 @@ import (
 func (s *Store) CancelActivations(ctx context.Context, c run.Cancellation) ([]run.BranchRef, error) {
 	var index, pkAttr, part string
 	switch {
+	case c.ActivationID != "":
+		// One activation: read it directly (strongly consistent), and only on the caller's site.
+		pk, sk := activationKey(c.ActivationID)
+		it, err := s.get(ctx, "activation "+c.ActivationID, pk, sk)
+		if errors.Is(err, errs.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if getStr(it, attrSiteID) != c.SiteID {
+			return nil, nil
+		}
+		return s.cancelOne(ctx, pk, c)
 	case c.AutomationID != "":
 		index, pkAttr, part = IndexPendingByAutomation, AttrGSI5PK, pendingByAutomation(c.SiteID, c.AutomationID)
 	case c.ExternalEntityID != "":

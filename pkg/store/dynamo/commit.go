@@ -109,6 +109,20 @@ func (s *Store) CommitStep(ctx context.Context, c run.StepCommit) (run.CommitRes
 		update += ", #status = :started"
 		actVals[":started"] = str(string(run.StatusStarted))
 	}
+	if len(c.Warnings) > 0 {
+		// A list of JSON documents; readers keep the first run.MaxWarnings (an update cannot cap a list).
+		ws := make([]types.AttributeValue, 0, len(c.Warnings))
+		for i := range c.Warnings {
+			doc, err := encodeDoc("warning of "+c.ActivationID, &c.Warnings[i])
+			if err != nil {
+				return res, err
+			}
+			ws = append(ws, str(doc))
+		}
+		update += ", #warnings = list_append(if_not_exists(#warnings, :noWarnings), :warnings)"
+		actVals[":noWarnings"] = &types.AttributeValueMemberL{Value: []types.AttributeValue{}}
+		actVals[":warnings"] = &types.AttributeValueMemberL{Value: ws}
+	}
 	update += " ADD #openBranches :open, #failedActions :failed"
 	live, liveVals := notTerminalCond()
 	t.update("activation "+c.ActivationID, keyAttrs(apk, ask), update, live, merge(actVals, liveVals))

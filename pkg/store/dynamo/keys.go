@@ -61,6 +61,7 @@ const (
 	attrKeyID         = "keyId"
 	attrKeyHash       = "keyHash"
 	attrCancelledInfo = "cancelledInfo"
+	attrWarnings      = "warnings" // an activation's warnings: a list of JSON documents
 	attrOnceExpiresMs = "onceExpiresMs"
 	attrHits          = "hits"
 	attrCounterMs     = "windowEndsMs" // a counter window's end in ms, 0 for never; expiresAt is its TTL copy

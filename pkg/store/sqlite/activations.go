@@ -19,10 +19,14 @@ func (s *Store) CancelActivations(ctx context.Context, c run.Cancellation) ([]ru
 		var rows *sql.Rows
 		var err error
 		pending := `status IN ('INITIATED', 'SCHEDULED', 'STARTED')`
-		if c.AutomationID != "" {
+		switch {
+		case c.ActivationID != "":
+			rows, err = tx.QueryContext(ctx, `SELECT doc FROM activations WHERE site_id = ? AND id = ? AND `+pending,
+				c.SiteID, c.ActivationID)
+		case c.AutomationID != "":
 			rows, err = tx.QueryContext(ctx, `SELECT doc FROM activations WHERE site_id = ? AND automation_id = ? AND `+pending,
 				c.SiteID, c.AutomationID)
-		} else {
+		default:
 			rows, err = tx.QueryContext(ctx, `SELECT doc FROM activations WHERE site_id = ? AND trigger_app_id = ?
 				AND trigger_key = ? AND external_entity_id = ? AND external_entity_id <> '' AND `+pending,
 				c.SiteID, c.TriggerAppID, c.TriggerKey, c.ExternalEntityID)

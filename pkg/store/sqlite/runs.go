@@ -174,6 +174,7 @@ func (s *Store) CommitStep(ctx context.Context, c run.StepCommit) (run.CommitRes
 			act.OpenBranches--
 		}
 		act.FailedActions += c.FailedActions
+		act.Warnings = run.AppendWarnings(act.Warnings, c.Warnings)
 		if act.OpenBranches <= 0 {
 			act.OpenBranches = 0
 			act.Status = run.StatusEnded

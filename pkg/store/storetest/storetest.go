@@ -97,6 +97,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	all = append(all, commitTests...)
 	all = append(all, concurrencyTests...)
 	all = append(all, contactTests...)
+	all = append(all, refreshTests...)
 	for _, tc := range all {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
