@@ -94,6 +94,15 @@ func TestPreinstalledAutomationsAppearOnInstallingSitesAndOverrides(t *testing.T
 	if old := owner.must("GET", "/v1/automation-revisions/"+id+"?revision=1", nil)["automation"].(map[string]any); old["name"] != "Welcome" {
 		t.Fatalf("revision 1 (the app's) = %v", old)
 	}
+	// The site's history: the app's revisions before its edit, its own after; app versions published after
+	// the site's edit were never the site's.
+	app.must("PATCH", "/v2/preinstalled-automation", preinstalledBody("Welcome v4", 4))
+	if r3 := owner.must("GET", "/v1/automation-revisions/"+id+"?revision=3", nil)["automation"].(map[string]any); r3["name"] != "Ours" {
+		t.Fatalf("revision 3 (the site's override) = %v", r3)
+	}
+	if code := owner.call("GET", "/v1/automation-revisions/"+id+"?revision=4", nil, &e); code != http.StatusNotFound {
+		t.Fatalf("revision 4, an app version the site never had: %d %v", code, e)
+	}
 	// Deactivating the override stops it running on this site.
 	owner.must("PATCH", "/v2/automations/"+id, map[string]any{"automation": map[string]any{"revision": "3",
 		"configuration": map[string]any{"status": "INACTIVE"}}, "fieldMask": "configuration.status"})
@@ -103,7 +112,7 @@ func TestPreinstalledAutomationsAppearOnInstallingSitesAndOverrides(t *testing.T
 
 	// Deleting the override restores the app's version; the app's own version cannot be deleted by a site.
 	owner.must("DELETE", "/v2/automations/"+id, nil)
-	if cur := owner.must("GET", "/v2/automations/"+id, nil)["automation"].(map[string]any); cur["name"] != "Welcome v3" || dig(cur, "preinstalledInfo.override") != nil {
+	if cur := owner.must("GET", "/v2/automations/"+id, nil)["automation"].(map[string]any); cur["name"] != "Welcome v4" || dig(cur, "preinstalledInfo.override") != nil {
 		t.Fatalf("after deleting the override = %v", cur)
 	}
 	if code := owner.call("DELETE", "/v2/automations/"+id, nil, &e); code != http.StatusPreconditionRequired ||
@@ -113,7 +122,7 @@ func TestPreinstalledAutomationsAppearOnInstallingSitesAndOverrides(t *testing.T
 
 	// The app lists its components and deletes one: it leaves every site.
 	q := app.must("POST", "/v2/preinstalled-automations/query", map[string]any{"query": map[string]any{}})
-	if list := q["automations"].([]any); len(list) != 1 || list[0].(map[string]any)["name"] != "Welcome v3" {
+	if list := q["automations"].([]any); len(list) != 1 || list[0].(map[string]any)["name"] != "Welcome v4" {
 		t.Fatalf("app's query = %v", q)
 	}
 	app.must("DELETE", "/v2/preinstalled-automation/0d6f1c2a-3b4e-4f5a-8b9c-0a1b2c3d4e5f", nil)
@@ -162,4 +171,37 @@ func queryNames(c client) []string {
 		out = append(out, a.(map[string]any)["name"].(string))
 	}
 	return out
+}
+
+// TestOverrideSchemasSurviveARoundTrip: a client that fetched without fields=OVERRIDE_SCHEMA and sends the
+// automation back keeps the stored override schemas; one that asked for them decides.
+func TestOverrideSchemasSurviveARoundTrip(t *testing.T) {
+	prov := testprovider.Start(t, nil)
+	base := startServer(t, t.TempDir(), map[string]string{"SWITCHYARD_ADMIN_KEY": testAdminKey})
+	owner, _ := setupSite(t, base, prov.URL)
+	body := twoActionAutomation("INACTIVE")
+	cfg := body["automation"].(map[string]any)["configuration"].(map[string]any)
+	cfg["trigger"].(map[string]any)["overrideSchema"] = map[string]any{"type": "object", "title": "kept"}
+	cfg["actions"].(map[string]any)[actionLookup].(map[string]any)["appDefinedInfo"].(map[string]any)["overrideOutputSchema"] = map[string]any{"title": "out"}
+	id := owner.must("POST", "/v2/automations", body)["automation"].(map[string]any)["id"].(string)
+
+	fetched := owner.must("GET", "/v2/automations/"+id, nil)["automation"].(map[string]any)
+	if dig(fetched, "configuration.trigger.overrideSchema") != nil {
+		t.Fatalf("overrideSchema served without being asked for: %v", fetched)
+	}
+	fetched["name"] = "Renamed"
+	owner.must("PATCH", "/v2/automations/"+id, map[string]any{"automation": fetched})
+	got := owner.must("GET", "/v2/automations/"+id+"?fields=OVERRIDE_SCHEMA", nil)["automation"].(map[string]any)
+	if got["name"] != "Renamed" || dig(got, "configuration.trigger.overrideSchema.title") != "kept" ||
+		dig(got, "configuration.actions."+actionLookup+".appDefinedInfo.overrideOutputSchema.title") != "out" {
+		t.Fatalf("after a round trip without OVERRIDE_SCHEMA = %v", got)
+	}
+
+	// Asking for them and leaving the trigger's out removes it.
+	delete(got["configuration"].(map[string]any)["trigger"].(map[string]any), "overrideSchema")
+	owner.must("PATCH", "/v2/automations/"+id, map[string]any{"automation": got, "fields": []string{"OVERRIDE_SCHEMA"}})
+	again := owner.must("GET", "/v2/automations/"+id+"?fields=OVERRIDE_SCHEMA", nil)["automation"].(map[string]any)
+	if dig(again, "configuration.trigger.overrideSchema") != nil || dig(again, "configuration.actions."+actionLookup+".appDefinedInfo.overrideOutputSchema.title") != "out" {
+		t.Fatalf("after an update that asked for the schemas = %v", again)
+	}
 }

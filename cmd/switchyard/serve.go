@@ -76,16 +76,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	schemas := schema.NewCache(0)
-	// One guard for providers and the webhook action: a local install talks to local providers, so
-	// loopback is allowed; private, link-local and metadata addresses only through the allow-list.
+	// Providers are registered by the operator, and a local install talks to local providers: loopback is
+	// allowed; private, link-local and metadata addresses only through the allow-list.
 	base := &provider.AddressGuard{AllowLoopback: true}
 	if strings.EqualFold(getenv("SWITCHYARD_ALLOW_PRIVATE_PROVIDERS"), "true") {
 		base.AllowPrivate = true
 	}
 	guard := base.With(allowList)
+	// Webhook URLs come from any site user's automation, not from the operator: loopback (this server's
+	// own API, local databases) only when the allow-list names it.
+	webhookGuard := (&provider.AddressGuard{}).With(allowList)
 	// The provider client makes every service-plugin call; the system app's actions run in-process.
 	providers := provider.NewClient(provider.Options{Guard: guard, UserAgent: "Switchyard/" + version})
-	invoker := systemapp.WithActions(providers, webhook.New(webhook.Options{Guard: guard, UserAgent: "Switchyard-Webhook/" + version}))
+	invoker := systemapp.WithActions(providers, webhook.New(webhook.Options{Guard: webhookGuard, UserAgent: "Switchyard-Webhook/" + version}))
 	eng := engine.New(engine.Config{Store: store, Invoker: invoker, Refresher: providers, Schemas: schemas, Logger: log, Contacts: store})
 	runner := local.New(store, local.Options{Logger: log})
 	eng.SetStarter(runner)

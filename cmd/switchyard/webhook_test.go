@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -29,6 +30,12 @@ type hookReceiver struct {
 type hookRequest struct {
 	Method, Path, Email, ContentType string
 	Body                             map[string]any
+}
+
+func (h *hookReceiver) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.got)
 }
 
 func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -86,7 +93,20 @@ func TestWebhookActionEndToEnd(t *testing.T) {
 	hooks := &hookReceiver{}
 	hookSrv := httptest.NewServer(hooks)
 	t.Cleanup(hookSrv.Close)
-	base := startServer(t, t.TempDir(), map[string]string{"SWITCHYARD_ADMIN_KEY": testAdminKey})
+	// Webhooks may not reach loopback unless the allow-list names it: first without, then with the endpoint.
+	noList := startServer(t, t.TempDir(), map[string]string{"SWITCHYARD_ADMIN_KEY": testAdminKey})
+	bOwner, bApp := setupSite(t, noList, testprovider.Start(t, nil).URL)
+	bOwner.must("POST", "/v2/automations", webhookAutomation(hookSrv.URL, "ACTIVE"))
+	if act := report(bApp, "Eve", "", nil); len(act) != 1 {
+		t.Fatalf("report = %v", act)
+	} else if log := bOwner.waitStatus(act[0].(string), 10*time.Second); hooks.count() != 0 {
+		t.Fatalf("a webhook reached loopback without an allow-list entry: %v", log)
+	} else if l := bOwner.must("GET", "/v2/activation-action-logs?activationId="+act[0].(string), nil); !strings.Contains(fmt.Sprint(l), "loopback") {
+		t.Fatalf("the blocked webhook's action log does not name the reason: %v", l)
+	}
+
+	base := startServer(t, t.TempDir(), map[string]string{"SWITCHYARD_ADMIN_KEY": testAdminKey,
+		"SWITCHYARD_ALLOWED_NETWORKS": strings.TrimPrefix(hookSrv.URL, "http://")})
 	owner, app := setupSite(t, base, prov.URL)
 
 	// The catalog lists the system app's action, like any app's.

@@ -149,6 +149,7 @@ func (s *server) updateAutomation(w http.ResponseWriter, r *http.Request) error 
 		return errs.New(errs.Invalid, "INVALID_ORIGIN_TYPE", "origin is immutable (it is %s)", cur.Origin)
 	}
 	next := mergeAutomation(cur, in, maskPaths(req.FieldMask))
+	keepOverrideSchemas(r, cur, next)
 	if err := checkSettings(cur, next); err != nil {
 		return err
 	}
@@ -426,8 +427,10 @@ func (s *server) getAutomationRevision(w http.ResponseWriter, r *http.Request) e
 		return errs.Violation("revision", "FORMAT", "must be a positive whole number")
 	}
 	a, err := s.store.GetAutomationRevision(r.Context(), site, cur.ID, n)
-	if errors.Is(err, errs.ErrNotFound) && cur.PreinstalledInfo != nil && cur.Origin == automation.OriginPreinstalled {
-		// Revisions before a site's first edit are the app's.
+	curRev, _ := strconv.ParseInt(cur.Revision, 10, 64)
+	if errors.Is(err, errs.ErrNotFound) && cur.PreinstalledInfo != nil && cur.Origin == automation.OriginPreinstalled && n <= curRev {
+		// Revisions before a site's first edit are the app's (the site's own run from its first edit to
+		// its current one); later revisions of the app's are versions this site never had.
 		a, err = s.store.GetAutomationRevision(r.Context(), automation.PreinstalledTenant(cur.PreinstalledInfo.AppID), cur.ID, n)
 	}
 	if errors.Is(err, errs.ErrNotFound) {

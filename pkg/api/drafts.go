@@ -35,8 +35,11 @@ func (s *server) newDraft(r *http.Request, site string, a *automation.Automation
 	if a.Name == "" {
 		a.Name = "Draft"
 	}
-	if a.Origin == "" {
-		a.Origin = automation.OriginUser
+	if original == "" {
+		// A new automation's draft: its origin comes from its creator, as CreateAutomation's does.
+		if err := s.applyOrigin(r, p, a); err != nil {
+			return nil, err
+		}
 	}
 	automation.Normalize(a)
 	now := s.now().UTC()
@@ -131,6 +134,7 @@ func (s *server) updateDraftAutomation(w http.ResponseWriter, r *http.Request) e
 		return errs.New(errs.Conflict, "REVISION_MISMATCH", "draft %s is at revision %s, not %s", cur.ID, cur.Revision, req.Automation.Revision)
 	}
 	next := mergeAutomation(cur, req.Automation, maskPaths(req.FieldMask))
+	keepOverrideSchemas(r, cur, next)
 	automation.Normalize(next)
 	expected, _ := strconv.ParseInt(cur.Revision, 10, 64)
 	now := s.now().UTC()

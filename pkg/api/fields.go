@@ -105,3 +105,27 @@ func presentedAll(r *http.Request, as []*automation.Automation) []*automation.Au
 	}
 	return out
 }
+
+// keepOverrideSchemas carries the stored override schemas over into an update that did not ask to see
+// them: a client that fetched without OVERRIDE_SCHEMA and sends the automation back never had them, and
+// dropping them would change how the automation runs (enrichment, mapping checks). A client that asked
+// for them sends what it wants kept.
+func keepOverrideSchemas(r *http.Request, cur, next *automation.Automation) {
+	if wantsOverrideSchema(r) || cur.Configuration == nil || next.Configuration == nil || next.Configuration == cur.Configuration {
+		return
+	}
+	ct, nt := cur.Configuration.Trigger, next.Configuration.Trigger
+	if ct != nil && nt != nil && nt.OverrideSchema == nil && ct.AppID == nt.AppID && ct.TriggerKey == nt.TriggerKey {
+		nt.OverrideSchema = ct.OverrideSchema
+	}
+	for id, na := range next.Configuration.Actions {
+		ca := cur.Configuration.Actions[id]
+		if na == nil || ca == nil || na.AppDefinedInfo == nil || ca.AppDefinedInfo == nil {
+			continue
+		}
+		if na.AppDefinedInfo.OverrideOutputSchema == nil && na.AppDefinedInfo.AppID == ca.AppDefinedInfo.AppID &&
+			na.AppDefinedInfo.ActionKey == ca.AppDefinedInfo.ActionKey {
+			na.AppDefinedInfo.OverrideOutputSchema = ca.AppDefinedInfo.OverrideOutputSchema
+		}
+	}
+}

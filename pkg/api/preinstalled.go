@@ -27,9 +27,11 @@ func preinstalledID(appID, componentID string) string {
 
 // isTemplate reports whether a is an app's preinstalled automation as the app published it (not a
 // site's override of it).
+// Sites cannot store such an automation themselves: every path that creates one sets its origin from the
+// caller (applyOrigin), and a site's edit of an app's version is marked as an override.
 func isTemplate(a *automation.Automation) bool {
-	return a.Origin == automation.OriginPreinstalled &&
-		(a.PreinstalledInfo == nil || a.PreinstalledInfo.Override == nil || !*a.PreinstalledInfo.Override)
+	return a.Origin == automation.OriginPreinstalled && a.DraftInfo == nil && a.PreinstalledInfo != nil &&
+		(a.PreinstalledInfo.Override == nil || !*a.PreinstalledInfo.Override)
 }
 
 // callerApp is the app a preinstalled-automation request acts for: the caller's own app, or, for the
