@@ -57,7 +57,8 @@ func (s *Store) Close() error {
 	return errors.Join(s.write.Close(), s.read.Close())
 }
 
-const schemaVersion = 1
+// schemaVersion is the number of migrations: appending one is all a schema change needs.
+var schemaVersion = len(migrations)
 
 func (s *Store) migrate(ctx context.Context) error {
 	var v int
@@ -123,6 +124,9 @@ CREATE INDEX branches_due ON branches (due_at) WHERE state <> 'DONE';
 CREATE INDEX branches_leased ON branches (lease_until) WHERE lease_until > 0;
 CREATE TABLE action_logs (activation_id TEXT NOT NULL, action_id TEXT NOT NULL, seq INTEGER NOT NULL,
 	doc BLOB NOT NULL, PRIMARY KEY (activation_id, action_id));
+`, `
+-- Apps' HMAC signing secrets, sealed under the platform key; version guards rotation.
+CREATE TABLE app_signing_secrets (app_id TEXT PRIMARY KEY, version INTEGER NOT NULL, doc BLOB NOT NULL);
 `}
 
 // tx runs fn in a write transaction.
