@@ -67,11 +67,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		guard.AllowPrivate = true
 	}
 	invoker := provider.NewClient(provider.Options{Guard: guard, UserAgent: "Switchyard/" + version})
-	eng := engine.New(engine.Config{Store: store, Invoker: invoker, Schemas: schemas, Logger: log})
+	signing, targets, err := localSigning(*dataDir, store, getenv("SWITCHYARD_JWT_ISSUER"))
+	if err != nil {
+		return err
+	}
+	eng := engine.New(engine.Config{Store: store, Invoker: invoker, Targets: targets, Schemas: schemas, Logger: log})
 	runner := local.New(store, local.Options{Logger: log})
 	eng.SetStarter(runner)
 
-	handler := api.NewServer(api.Config{Store: store, Engine: eng, AdminKeyHash: adminHash, Schemas: schemas, Logger: log})
+	handler := api.NewServer(api.Config{Store: store, Engine: eng, AdminKeyHash: adminHash, Schemas: schemas, Signing: signing, Logger: log})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

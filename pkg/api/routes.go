@@ -19,6 +19,8 @@ func (s *server) routes() http.Handler {
 	handle("POST /v1/actions", s.createAction)
 	handle("POST /v1/installations", s.createInstallation)
 	handle("POST /v1/api-keys", s.createAPIKey)
+	handle("POST /v1/apps/{appId}/rotate-signing-secret", s.rotateSigningSecret)
+	mux.Handle("GET /v1/platform/public-key", s.public(s.getPlatformPublicKey))
 
 	// Automations V2, under both published prefixes (reference §1).
 	for _, p := range []string{"", "/automations-service"} {

@@ -41,6 +41,7 @@ type Store interface {
 	GetActivation(ctx context.Context, id string) (*run.Activation, error)
 	ListActionLogs(ctx context.Context, activationID string) ([]run.ActionLog, error)
 	ListActivations(ctx context.Context, q run.ActivationQuery) ([]run.Activation, string, error)
+	SecretStore
 }
 
 // Engine is the run-time the API drives.
@@ -60,6 +61,7 @@ type Config struct {
 	AdminKeyHash string // access.Hash of the admin key
 	Schemas      *schema.Cache
 	MaxBodyBytes int64 // request body limit (default 1 MiB)
+	Signing      Signing
 	Now          func() time.Time
 	NewID        func() string
 	Logger       *slog.Logger
@@ -71,6 +73,7 @@ type server struct {
 	adminHash string
 	schemas   *schema.Cache
 	maxBody   int64
+	signing   Signing
 	now       func() time.Time
 	newID     func() string
 	log       *slog.Logger
@@ -79,7 +82,7 @@ type server struct {
 // NewServer returns the REST API handler.
 func NewServer(c Config) http.Handler {
 	s := &server{store: c.Store, engine: c.Engine, adminHash: c.AdminKeyHash, schemas: c.Schemas,
-		maxBody: c.MaxBodyBytes, now: c.Now, newID: c.NewID, log: c.Logger}
+		maxBody: c.MaxBodyBytes, signing: c.Signing, now: c.Now, newID: c.NewID, log: c.Logger}
 	if s.schemas == nil {
 		s.schemas = schema.NewCache(0)
 	}

@@ -197,10 +197,37 @@ func ParseJWTKey(s string) (*rsa.PrivateKey, error) {
 
 // PublicKeyPEM is the SPKI ("PUBLIC KEY") PEM of the JWT key: what @wix/sdk's AppStrategy({publicKey})
 // and the Go kit take.
-func PublicKeyPEM(k *rsa.PrivateKey) (string, error) {
-	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+func PublicKeyPEM(k *rsa.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(k)
 	if err != nil {
 		return "", fmt.Errorf("platformkeys: %w", err)
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
+}
+
+// ParsePublicKey reads an RSA public key from SPKI ("PUBLIC KEY") or PKCS#1 ("RSA PUBLIC KEY") PEM.
+func ParsePublicKey(s string) (*rsa.PublicKey, error) {
+	block, _ := pem.Decode([]byte(strings.TrimSpace(s)))
+	if block == nil {
+		return nil, errors.New("platformkeys: public key is not PEM")
+	}
+	switch block.Type {
+	case "PUBLIC KEY":
+		k, err := x509.ParsePKIXPublicKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("platformkeys: public key: %w", err)
+		}
+		rk, ok := k.(*rsa.PublicKey)
+		if !ok {
+			return nil, errors.New("platformkeys: public key is not an RSA key")
+		}
+		return rk, nil
+	case "RSA PUBLIC KEY":
+		k, err := x509.ParsePKCS1PublicKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("platformkeys: public key: %w", err)
+		}
+		return k, nil
+	}
+	return nil, fmt.Errorf("platformkeys: public key: unexpected PEM block %q", block.Type)
 }
