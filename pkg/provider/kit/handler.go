@@ -82,7 +82,9 @@ type Error struct {
 	Data        map[string]any
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("%s (HTTP %d): %s", e.Code, e.Status, e.Description) }
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s (HTTP %d): %s", e.Code, e.Status, e.Description)
+}
 
 // Errorf returns an *Error.
 func Errorf(status int, code, format string, args ...any) *Error {
