@@ -187,7 +187,9 @@ func TestSMSProviderEndToEnd(t *testing.T) {
 		}
 		return ids[0]
 	}
-	activation := func(id string) map[string]any { return owner.must("GET", "/v2/activation-logs/"+id, nil)["activationLog"].(map[string]any) }
+	activation := func(id string) map[string]any {
+		return owner.must("GET", "/v2/activation-logs/"+id, nil)["activationLog"].(map[string]any)
+	}
 	actionLog := func(id string) map[string]any {
 		logs := owner.must("GET", "/v2/activation-action-logs?activationId="+id, nil)["activationActionLogs"].([]any)
 		if len(logs) != 1 {
@@ -225,7 +227,9 @@ func TestSMSProviderEndToEnd(t *testing.T) {
 		t.Fatalf("messages = %v", msgs)
 	}
 	// Queued messages keep their activations waiting for the receipt.
-	waitFor(t, "a1 to be invoked async", func() bool { return actionLog(a1)["status"] == "STARTED" || dig(actionLog(a1), "invokedAsyncInfo") != nil })
+	waitFor(t, "a1 to be invoked async", func() bool {
+		return actionLog(a1)["status"] == "STARTED" || dig(actionLog(a1), "invokedAsyncInfo") != nil
+	})
 	if s := activation(a1)["status"]; s == "ENDED" {
 		t.Fatalf("activation ended before its delivery receipt")
 	}
