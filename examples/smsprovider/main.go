@@ -115,7 +115,7 @@ func serve(ctx context.Context, ln net.Listener, cfg config, stdout io.Writer) e
 	kc := kit.Config{AppID: cfg.appID, Secrets: cfg.secrets, Logger: log,
 		Invoke: p.Invoke, QuotaInfo: p.QuotaInfo, ValidateConfiguration: p.ValidateConfiguration}
 	if cfg.appID != "" {
-		pub, err := fetchPublicKey(ctx, cfg.platformURL)
+		pub, err := fetchPublicKey(ctx, cfg.platformURL, cfg.appKey)
 		if err != nil {
 			return err
 		}
@@ -189,13 +189,14 @@ func routes(p *sms.Provider, plugin http.Handler) http.Handler {
 	return mux
 }
 
-func fetchPublicKey(ctx context.Context, base string) (*rsa.PublicKey, error) {
+func fetchPublicKey(ctx context.Context, base, apiKey string) (*rsa.PublicKey, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/v1/platform/public-key", nil)
 	if err != nil {
 		return nil, err
 	}
+	req.Header.Set("Authorization", "Bearer "+apiKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("fetch the platform's public key: %w", err)

@@ -64,9 +64,6 @@ func (s *server) createApp(w http.ResponseWriter, r *http.Request) error {
 	if err := errs.Violations(vs); err != nil {
 		return err
 	}
-	if format == catalog.RequestFormatWixJWT && s.signing.JWT == nil {
-		return errs.New(errs.FailedPrecondition, "SIGNING_NOT_CONFIGURED", "this deployment has no platform JWT key, so it cannot call WIX_JWT providers")
-	}
 	now := s.now().UTC()
 	app := &catalog.App{ID: a.ID, Name: a.Name, ProviderBaseURI: strings.TrimRight(a.ProviderBaseURI, "/"),
 		RequestFormat: format, CreatedDate: now, UpdatedDate: now}

@@ -20,7 +20,7 @@ func (s *server) routes() http.Handler {
 	handle("POST /v1/installations", s.createInstallation)
 	handle("POST /v1/api-keys", s.createAPIKey)
 	handle("POST /v1/apps/{appId}/rotate-signing-secret", s.rotateSigningSecret)
-	mux.Handle("GET /v1/platform/public-key", s.public(s.getPlatformPublicKey))
+	handle("GET /v1/platform/public-key", s.getPlatformPublicKey)
 
 	// Automations V2, under both published prefixes (reference §1).
 	for _, p := range []string{"", "/automations-service"} {

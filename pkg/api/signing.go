@@ -49,7 +49,7 @@ func (s *server) rotateSigningSecret(w http.ResponseWriter, r *http.Request) err
 }
 
 // getPlatformPublicKey publishes the key that verifies WIX_JWT envelopes: app developers pass it to
-// @wix/sdk's AppStrategy({appId, publicKey}) or to the Go kit. It is public, so no key is needed.
+// @wix/sdk's AppStrategy({appId, publicKey}) or to the Go kit. Any valid API key may read it.
 func (s *server) getPlatformPublicKey(w http.ResponseWriter, r *http.Request) error {
 	if s.signing.JWT == nil {
 		return errs.New(errs.FailedPrecondition, "SIGNING_NOT_CONFIGURED", "this deployment has no platform JWT key")
@@ -60,15 +60,6 @@ func (s *server) getPlatformPublicKey(w http.ResponseWriter, r *http.Request) er
 	}
 	s.ok(w, map[string]any{"publicKey": pemKey, "algorithm": "RS256", "issuer": s.signing.JWT.Issuer()})
 	return nil
-}
-
-// public serves a route that needs no key, with the same error mapping as authenticated routes.
-func (s *server) public(h func(http.ResponseWriter, *http.Request) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
-			s.writeError(w, r, err)
-		}
-	})
 }
 
 // checkRequestFormat validates app.requestFormat and returns its stored form.
