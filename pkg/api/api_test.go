@@ -42,7 +42,8 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { store.Close() })
 	eng := engine.New(engine.Config{Store: store})
-	srv := httptest.NewServer(api.NewServer(api.Config{Store: store, Engine: eng, AdminKeyHash: access.Hash(adminKey), MaxBodyBytes: 64 << 10}))
+	srv := httptest.NewServer(api.NewServer(api.Config{Store: store, Engine: eng, AdminKeyHash: access.Hash(adminKey), MaxBodyBytes: 64 << 10,
+		Signing: testSigning(t)}))
 	t.Cleanup(srv.Close)
 	f := &fixture{t: t, url: srv.URL}
 	f.mustOK("POST", "/v1/apps", adminKey, "", `{"app":{"id":"`+appID+`","name":"Forms","providerBaseUri":"http://127.0.0.1:1"}}`)
@@ -174,6 +175,14 @@ func TestBadInput(t *testing.T) {
 		{"rerun missing activation", "POST", "/automations/v1/activations/" + missingID + "/rerun", "OWNER_A", "", ``, 404, "ACTIVATION_NOT_FOUND", ""},
 		{"activation list bad limit", "GET", "/v2/activation-logs?cursorPaging.limit=0", "OWNER_A", "", ``, 400, "", "cursorPaging.limit"},
 		{"activation list bad cursor", "GET", "/v2/activation-logs?cursorPaging.cursor=zz", "OWNER_A", "", ``, 400, "", "cursorPaging.cursor"},
+		{"app bad request format", "POST", "/v1/apps", adminKey, "", `{"app":{"name":"n","requestFormat":"XML"}}`, 400, "", "app.requestFormat"},
+		{"rotate by owner", "POST", "/v1/apps/" + appID + "/rotate-signing-secret", "OWNER_A", "", ``, 403, "NOT_APP_OWNER", ""},
+		{"rotate by another app", "POST", "/v1/apps/" + appID + "/rotate-signing-secret", "OTHER", "", ``, 403, "NOT_APP_OWNER", ""},
+		{"rotate bad app id", "POST", "/v1/apps/nope/rotate-signing-secret", adminKey, "", ``, 400, "", "appId"},
+		{"rotate unknown app", "POST", "/v1/apps/" + missingID + "/rotate-signing-secret", adminKey, "", ``, 404, "APP_NOT_FOUND", ""},
+		{"rotate without key", "POST", "/v1/apps/" + appID + "/rotate-signing-secret", "", "", ``, 401, "UNAUTHENTICATED", ""},
+		{"public key without key", "GET", "/v1/platform/public-key", "", "", ``, 401, "UNAUTHENTICATED", ""},
+		{"public key wrong method", "POST", "/v1/platform/public-key", "OWNER_A", "", `{}`, 405, "METHOD_NOT_ALLOWED", ""},
 		{"unknown route", "GET", "/v9/nothing", "OWNER_A", "", ``, 404, "ROUTE_NOT_FOUND", ""},
 		{"wrong method", "DELETE", "/v1/apps", adminKey, "", ``, 405, "METHOD_NOT_ALLOWED", ""},
 	}
@@ -270,6 +279,14 @@ func TestTenantIsolation(t *testing.T) {
 	if len(l.ActivationLogs) != 0 {
 		t.Errorf("site B's activation list shows site A's: %v", l.ActivationLogs)
 	}
+	// Site B's owner and another app cannot rotate the app's signing secret; the app itself can, from
+	// any site it is keyed on.
+	for _, key := range []string{f.ownerB, f.ownerA, f.otherKey} {
+		if code, body := f.do("POST", "/v1/apps/"+appID+"/rotate-signing-secret", key, "", ""); code != 403 {
+			t.Errorf("rotation by a non-owner: %d %s", code, body)
+		}
+	}
+	f.mustOK("POST", "/v1/apps/"+appID+"/rotate-signing-secret", f.appKeyA, "", "")
 	// Site A's automation is untouched.
 	var got struct {
 		Automation struct{ Name, Revision string }
