@@ -90,8 +90,14 @@ func TestParse(t *testing.T) {
 		fn   func() error
 		ok   bool
 	}{
-		{"secret std base64", func() error { _, err := platformkeys.ParseSecretKey("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"); return err }, true},
-		{"secret url base64", func() error { _, err := platformkeys.ParseSecretKey("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"); return err }, true},
+		{"secret std base64", func() error {
+			_, err := platformkeys.ParseSecretKey("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n")
+			return err
+		}, true},
+		{"secret url base64", func() error {
+			_, err := platformkeys.ParseSecretKey("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+			return err
+		}, true},
 		{"secret not base64", func() error { _, err := platformkeys.ParseSecretKey("not base64!"); return err }, false},
 		{"jwt not pem", func() error { _, err := platformkeys.ParseJWTKey("nope"); return err }, false},
 		{"public not pem", func() error { _, err := platformkeys.ParsePublicKey("nope"); return err }, false},
