@@ -89,12 +89,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// The provider client makes every service-plugin call; the system app's actions run in-process.
 	providers := provider.NewClient(provider.Options{Guard: guard, UserAgent: "Switchyard/" + version})
 	invoker := systemapp.WithActions(providers, webhook.New(webhook.Options{Guard: webhookGuard, UserAgent: "Switchyard-Webhook/" + version}))
-	eng := engine.New(engine.Config{Store: store, Invoker: invoker, Refresher: providers, Schemas: schemas, Logger: log, Contacts: store})
+	signing, targets, err := localSigning(*dataDir, store, getenv("SWITCHYARD_JWT_ISSUER"))
+	if err != nil {
+		return err
+	}
+	eng := engine.New(engine.Config{Store: store, Invoker: invoker, Targets: targets, Refresher: providers, Schemas: schemas, Logger: log, Contacts: store})
 	runner := local.New(store, local.Options{Logger: log})
 	eng.SetStarter(runner)
 
-	handler := api.NewServer(api.Config{Store: store, Engine: eng, AdminKeyHash: adminHash, Schemas: schemas, Logger: log,
-		Providers: providers})
+	handler := api.NewServer(api.Config{Store: store, Engine: eng, AdminKeyHash: adminHash, Schemas: schemas, Signing: signing, Logger: log,
+		Providers: providers, Targets: targets})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -247,13 +247,14 @@ type access struct {
 	Stop         bool   // states:StopExecution on its executions
 	SendTask     bool   // states:SendTaskSuccess
 	SendTaskFail bool   // states:SendTaskFailure
+	Keys         string // platform-key SSM parameters it may read: "", "secret", "jwt" or "secret+jwt"
 }
 
 // wantAccess is least privilege per function: exactly what its handler calls. GETs only read (plus the
 // one UpdateItem GetActivation may make); what starts activations or forks may start executions; what
 // cancels may stop them; what completes async actions or parks may send task success.
 var wantAccess = map[string]access{
-	"create-app":                             {Dynamo: "crud"},
+	"create-app":                             {Dynamo: "crud", Keys: "secret"},
 	"create-trigger":                         {Dynamo: "crud"},
 	"create-action":                          {Dynamo: "crud"},
 	"create-installation":                    {Dynamo: "crud"},
@@ -290,7 +291,7 @@ var wantAccess = map[string]access{
 	"list-activation-logs":                   {Dynamo: "read"},
 	"get-activation-log":                     {Dynamo: "read", UpdateItem: true},
 	"list-activation-action-logs":            {Dynamo: "read", UpdateItem: true},
-	"engine-step":                            {Dynamo: "crud", Start: true, Stop: true}, // refresh-payload may cancel
+	"engine-step":                            {Dynamo: "crud", Start: true, Stop: true, Keys: "secret+jwt"},
 	"engine-park":                            {Dynamo: "crud", SendTask: true},
 	"engine-fail":                            {Dynamo: "crud"},
 	"list-apps":                              {Dynamo: "read"},
@@ -304,6 +305,8 @@ var wantAccess = map[string]access{
 	"query-contacts":                         {Dynamo: "read"},
 	"piggy-list-automations":                 {Dynamo: "read"},
 	"piggy-create-automation-run":            {Dynamo: "crud", Start: true},
+	"rotate-app-signing-secret":              {Dynamo: "crud", Keys: "secret"},
+	"get-platform-public-key":                {Dynamo: "read", Keys: "jwt"},
 }
 
 func TestLeastPrivilege(t *testing.T) {
@@ -331,16 +334,55 @@ func TestLeastPrivilege(t *testing.T) {
 						t.Errorf("StepFunctionsExecutionPolicy on %v, want %s", p.Args["StateMachineName"], stateMachineName)
 					}
 					got.Start = true
+				case "SSMParameterReadPolicy":
+					checkKeyParameter(t, tp, name, p.Args, &got)
 				case "":
 					checkStatement(t, tp, p.Statement, smARN, &got)
 				default:
 					t.Errorf("unexpected policy template %s", p.Template)
 				}
 			}
+			// A key parameter's name without the right to read it would fail every cold start.
+			env, _ := tp.RawProperties(name)["Environment"].(map[string]any)
+			vars, _ := env["Variables"].(map[string]any)
+			for _, kp := range keyParameters {
+				if vars[kp.env] != nil && !strings.Contains(got.Keys, kp.kind) {
+					t.Errorf("%s is set but the function may not read that parameter", kp.env)
+				}
+			}
 			if got != want {
 				t.Errorf("access = %+v, want %+v", got, want)
 			}
 		})
+	}
+}
+
+// keyParameters maps the template parameters naming the platform keys to the environment variable a
+// function reads the name from.
+var keyParameters = map[string]struct{ kind, env string }{
+	"PlatformSecretKeyParameter": {"secret", "PLATFORM_SECRET_KEY_PARAMETER"},
+	"PlatformJwtKeyParameter":    {"jwt", "PLATFORM_JWT_KEY_PARAMETER"},
+}
+
+// checkKeyParameter: a function may read a platform-key parameter only through SSMParameterReadPolicy
+// on that template parameter, and is told its name in the matching environment variable.
+func checkKeyParameter(t *testing.T, tp *samcheck.Template, fn string, args map[string]any, got *access) {
+	t.Helper()
+	ref, _ := args["ParameterName"].(string)
+	kp, ok := keyParameters[strings.TrimPrefix(ref, samcheck.RefPrefix)]
+	if !ok || !strings.HasPrefix(ref, samcheck.RefPrefix) {
+		t.Errorf("SSMParameterReadPolicy on %v: only !Ref PlatformSecretKeyParameter / PlatformJwtKeyParameter are expected", args["ParameterName"])
+		return
+	}
+	env, _ := tp.RawProperties(fn)["Environment"].(map[string]any)
+	vars, _ := env["Variables"].(map[string]any)
+	if v := fmt.Sprint(vars[kp.env]); !strings.Contains(v, strings.TrimPrefix(ref, samcheck.RefPrefix)) {
+		t.Errorf("%s may read %s but its %s is %q", fn, ref, kp.env, v)
+	}
+	if got.Keys == "" {
+		got.Keys = kp.kind
+	} else {
+		got.Keys += "+" + kp.kind
 	}
 }
 

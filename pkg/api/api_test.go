@@ -47,7 +47,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	eng := engine.New(engine.Config{Store: store})
-	srv := httptest.NewServer(api.NewServer(api.Config{Store: store, Engine: eng, AdminKeyHash: access.Hash(adminKey), MaxBodyBytes: 64 << 10}))
+	srv := httptest.NewServer(api.NewServer(api.Config{Store: store, Engine: eng, AdminKeyHash: access.Hash(adminKey), MaxBodyBytes: 64 << 10,
+		Signing: testSigning(t)}))
 	t.Cleanup(srv.Close)
 	f := &fixture{t: t, url: srv.URL, store: store}
 	f.mustOK("POST", "/v1/apps", adminKey, "", `{"app":{"id":"`+appID+`","name":"Forms","providerBaseUri":"http://127.0.0.1:1"}}`)
@@ -222,6 +223,14 @@ func TestBadInput(t *testing.T) {
 		{"system app trigger write", "POST", "/v1/triggers", adminKey, "", `{"trigger":{"appId":"` + systemapp.AppID + `","triggerKey":"contact_updated","displayName":"K","payloadDataSchema":{}}}`, 403, "SYSTEM_APP_READ_ONLY", ""},
 		{"system app action write", "POST", "/v1/actions", adminKey, "", `{"action":{"appId":"` + systemapp.AppID + `","actionKey":"webhook","displayName":"A","inputSchema":{}}}`, 403, "SYSTEM_APP_READ_ONLY", ""},
 		{"system app api key", "POST", "/v1/api-keys", adminKey, "", `{"apiKey":{"siteId":"` + siteA + `","appId":"` + systemapp.AppID + `","name":"x"}}`, 403, "SYSTEM_APP_READ_ONLY", ""},
+		{"app bad request format", "POST", "/v1/apps", adminKey, "", `{"app":{"name":"n","requestFormat":"XML"}}`, 400, "", "app.requestFormat"},
+		{"rotate by owner", "POST", "/v1/apps/" + appID + "/rotate-signing-secret", "OWNER_A", "", ``, 403, "NOT_APP_OWNER", ""},
+		{"rotate by another app", "POST", "/v1/apps/" + appID + "/rotate-signing-secret", "OTHER", "", ``, 403, "NOT_APP_OWNER", ""},
+		{"rotate bad app id", "POST", "/v1/apps/nope/rotate-signing-secret", adminKey, "", ``, 400, "", "appId"},
+		{"rotate unknown app", "POST", "/v1/apps/" + missingID + "/rotate-signing-secret", adminKey, "", ``, 404, "APP_NOT_FOUND", ""},
+		{"rotate without key", "POST", "/v1/apps/" + appID + "/rotate-signing-secret", "", "", ``, 401, "UNAUTHENTICATED", ""},
+		{"public key without key", "GET", "/v1/platform/public-key", "", "", ``, 401, "UNAUTHENTICATED", ""},
+		{"public key wrong method", "POST", "/v1/platform/public-key", "OWNER_A", "", `{}`, 405, "METHOD_NOT_ALLOWED", ""},
 		{"unknown route", "GET", "/v9/nothing", "OWNER_A", "", ``, 404, "ROUTE_NOT_FOUND", ""},
 		{"wrong method", "DELETE", "/v1/apps", adminKey, "", ``, 405, "METHOD_NOT_ALLOWED", ""},
 		{"contact missing body field", "POST", "/v1/contacts", "OWNER_A", "", `{}`, 400, "", "contact"},
@@ -405,6 +414,14 @@ func TestTenantIsolation(t *testing.T) {
 			t.Errorf("%s %s shows site data: %s", tc.method, tc.path, a)
 		}
 	}
+	// Site B's owner and another app cannot rotate the app's signing secret; the app itself can, from
+	// any site it is keyed on.
+	for _, key := range []string{f.ownerB, f.ownerA, f.otherKey} {
+		if code, body := f.do("POST", "/v1/apps/"+appID+"/rotate-signing-secret", key, "", ""); code != 403 {
+			t.Errorf("rotation by a non-owner: %d %s", code, body)
+		}
+	}
+	f.mustOK("POST", "/v1/apps/"+appID+"/rotate-signing-secret", f.appKeyA, "", "")
 	// Site A's automation is untouched.
 	var got struct {
 		Automation struct{ Name, Revision string }

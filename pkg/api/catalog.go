@@ -61,21 +61,36 @@ func (s *server) createApp(w http.ResponseWriter, r *http.Request) error {
 			vs = append(vs, errs.FieldViolation{Field: "app.providerBaseUri", Description: "must be an absolute http(s) URL without credentials", ViolatedRule: "FORMAT"})
 		}
 	}
+	format := s.checkRequestFormat(&vs, a.RequestFormat)
 	if err := errs.Violations(vs); err != nil {
 		return err
 	}
 	now := s.now().UTC()
-	app := &catalog.App{ID: a.ID, Name: a.Name, ProviderBaseURI: strings.TrimRight(a.ProviderBaseURI, "/"), CreatedDate: now, UpdatedDate: now}
+	app := &catalog.App{ID: a.ID, Name: a.Name, ProviderBaseURI: strings.TrimRight(a.ProviderBaseURI, "/"),
+		RequestFormat: format, CreatedDate: now, UpdatedDate: now}
 	if app.ID == "" {
 		app.ID = s.newID()
 	}
-	if err := s.store.CreateApp(r.Context(), app); err != nil {
+	// The signing secret is created with the app, in one write, and shown this once.
+	out := map[string]any{"app": app}
+	var err error
+	if s.signing.Secrets != nil {
+		secret, rec, ierr := s.signing.Secrets.Issue(app.ID)
+		if ierr != nil {
+			return ierr
+		}
+		err = s.store.CreateAppWithSecrets(r.Context(), app, rec)
+		out["signingSecret"] = secret
+	} else {
+		err = s.store.CreateApp(r.Context(), app)
+	}
+	if err != nil {
 		if errors.Is(err, errs.ErrConflict) {
 			return errs.New(errs.Conflict, "APP_ALREADY_EXISTS", "an app with id %s already exists", app.ID)
 		}
 		return err
 	}
-	s.ok(w, map[string]any{"app": app})
+	s.ok(w, out)
 	return nil
 }
 

@@ -44,7 +44,7 @@ func (s *server) providerFindings(ctx context.Context, site string, a *automatio
 	}
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
-	return s.plugins.Validate(ctx, a, plugins.Scope{ActionIDs: actionIDs, Installed: s.installedFunc(ctx, site)})
+	return s.plugins.Validate(ctx, a, plugins.Scope{ActionIDs: actionIDs, Installed: s.installedFunc(ctx, site), SiteID: site})
 }
 
 // providerError is a finding in the shape of reference §2.4.
@@ -112,7 +112,7 @@ func (s *server) getActionsQuotaInfo(w http.ResponseWriter, r *http.Request) err
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), providerCallBudget)
 	defer cancel()
-	s.ok(w, map[string]any{"actionProviderQuotaInfo": s.plugins.Quotas(ctx, used)})
+	s.ok(w, map[string]any{"actionProviderQuotaInfo": s.plugins.Quotas(ctx, site, used)})
 	return nil
 }
 

@@ -23,6 +23,8 @@ func (s *server) routes() http.Handler {
 	handle("GET /v1/apps/{appId}", s.getApp)
 	handle("POST /v1/triggers/query", s.queryTriggers)
 	handle("POST /v1/actions/query", s.queryActions)
+	handle("POST /v1/apps/{appId}/rotate-signing-secret", s.rotateSigningSecret)
+	handle("GET /v1/platform/public-key", s.getPlatformPublicKey)
 
 	// Automations V2, under both published prefixes (reference §1).
 	for _, p := range []string{"", "/automations-service"} {

@@ -53,6 +53,7 @@ type Store interface {
 	UpdateContact(ctx context.Context, siteID string, c *contacts.Contact, expectedRevision int64) error
 	DeleteContact(ctx context.Context, siteID, id string) error
 	QueryContacts(ctx context.Context, siteID string, q *wql.Query) ([]*contacts.Contact, string, error)
+	SecretStore
 }
 
 // Engine is the run-time the API drives.
@@ -73,12 +74,15 @@ type Config struct {
 	AdminKeyHash string // access.Hash of the admin key
 	Schemas      *schema.Cache
 	MaxBodyBytes int64 // request body limit (default 1 MiB)
+	Signing      Signing
 	Now          func() time.Time
 	NewID        func() string
 	Logger       *slog.Logger
 	// Providers makes the service-plugin calls outside runs (validate-configuration, quota-info); nil:
 	// no provider is asked, and quota info is an empty list.
 	Providers plugins.Caller
+	// Targets signs those calls as the engine's (*outbound.Builder); nil: unsigned.
+	Targets plugins.Targets
 }
 
 type server struct {
@@ -87,6 +91,7 @@ type server struct {
 	adminHash string
 	schemas   *schema.Cache
 	maxBody   int64
+	signing   Signing
 	now       func() time.Time
 	newID     func() string
 	log       *slog.Logger
@@ -96,7 +101,7 @@ type server struct {
 // NewServer returns the REST API handler.
 func NewServer(c Config) http.Handler {
 	s := &server{store: c.Store, engine: c.Engine, adminHash: c.AdminKeyHash, schemas: c.Schemas,
-		maxBody: c.MaxBodyBytes, now: c.Now, newID: c.NewID, log: c.Logger}
+		maxBody: c.MaxBodyBytes, signing: c.Signing, now: c.Now, newID: c.NewID, log: c.Logger}
 	if s.schemas == nil {
 		s.schemas = schema.NewCache(0)
 	}
@@ -113,7 +118,7 @@ func NewServer(c Config) http.Handler {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if c.Providers != nil {
-		s.plugins = &plugins.Checker{Catalog: c.Store, Caller: c.Providers, Logger: s.log}
+		s.plugins = &plugins.Checker{Catalog: c.Store, Caller: c.Providers, Targets: c.Targets, Logger: s.log}
 	}
 	return s.routes()
 }

@@ -43,6 +43,12 @@ type Config struct {
 	// retries (30 s) plus the store's writes.
 	StepReserve time.Duration
 	Stage       string // STAGE: deployment stage, for logs only
+	// SecretKeyParameter (PLATFORM_SECRET_KEY_PARAMETER) and JWTKeyParameter
+	// (PLATFORM_JWT_KEY_PARAMETER) name the SSM SecureString parameters holding the platform keys; set
+	// only on the functions that need them (see LoadKeys).
+	SecretKeyParameter, JWTKeyParameter string
+	// JWTIssuer (JWT_ISSUER) is the iss of WIX_JWT envelopes; empty means wix.com, what @wix/sdk accepts.
+	JWTIssuer string
 }
 
 // ConfigFromEnv reads Config; getenv is os.Getenv in a function and a map lookup in tests.
@@ -52,6 +58,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		StateMachineARN:    strings.TrimSpace(getenv("STATE_MACHINE_ARN")),
 		AdminKeyHash:       strings.ToLower(strings.TrimSpace(getenv("ADMIN_KEY_HASH"))),
 		Stage:              strings.TrimSpace(getenv("STAGE")),
+		SecretKeyParameter: strings.TrimSpace(getenv("PLATFORM_SECRET_KEY_PARAMETER")),
+		JWTKeyParameter:    strings.TrimSpace(getenv("PLATFORM_JWT_KEY_PARAMETER")),
+		JWTIssuer:          strings.TrimSpace(getenv("JWT_ISSUER")),
 		StepsPerInvocation: 10,
 		StepReserve:        40 * time.Second,
 	}

@@ -9,7 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/switchyard-dev/switchyard/pkg/platformkeys"
 	sfnrunner "github.com/switchyard-dev/switchyard/pkg/runner/sfn"
 	"github.com/switchyard-dev/switchyard/pkg/store/dynamo"
 )
@@ -40,7 +42,13 @@ func Load(ctx context.Context, getenv func(string) string) (*Runtime, error) {
 		log = log.With("stage", cfg.Stage)
 	}
 	runner := sfnrunner.New(awssfn.NewFromConfig(awsCfg), cfg.StateMachineARN, sfnrunner.Options{Logger: log})
-	return New(cfg, Deps{Store: dynamo.New(db, cfg.TableName), Starter: runner, Logger: log})
+	var keys *platformkeys.Keys
+	if cfg.SecretKeyParameter != "" || cfg.JWTKeyParameter != "" {
+		if keys, err = LoadKeys(ctx, ssm.NewFromConfig(awsCfg), cfg); err != nil {
+			return nil, fmt.Errorf("platform keys: %w", err)
+		}
+	}
+	return New(cfg, Deps{Store: dynamo.New(db, cfg.TableName), Starter: runner, Keys: keys, Logger: log})
 }
 
 // MustLoad is Load for a function's main: a function that cannot configure itself must fail its init

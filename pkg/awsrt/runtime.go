@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/pkg/api"
 	"github.com/switchyard-dev/switchyard/pkg/engine"
+	"github.com/switchyard-dev/switchyard/pkg/platformkeys"
 	"github.com/switchyard-dev/switchyard/pkg/plugins"
 	"github.com/switchyard-dev/switchyard/pkg/provider"
 	"github.com/switchyard-dev/switchyard/pkg/run"
@@ -43,8 +44,11 @@ type Deps struct {
 	// Canceller (StopExecution).
 	Starter engine.Starter
 	Invoker engine.Invoker // nil: the provider client with the SSRF guard from Config
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// Keys are the platform keys (LoadKeys); nil or nil parts: apps get no signing secret, WIX_JWT apps
+	// are refused, and calls go unsigned.
+	Keys   *platformkeys.Keys
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Runtime holds everything one function instance serves; build it once per cold start.
@@ -89,10 +93,11 @@ func New(cfg Config, d Deps) (*Runtime, error) {
 	inv := systemapp.WithActions(base, webhook.New(webhook.Options{Guard: guard}))
 	registerSystemApp(d.Store, log)
 	schemas := schema.NewCache(0)
-	eng := engine.New(engine.Config{Store: d.Store, Invoker: inv, Refresher: refresher, Starter: d.Starter, Schemas: schemas, Now: now,
-		Logger: log, Contacts: d.Store})
-	h := api.NewServer(api.Config{Store: d.Store, Engine: eng, AdminKeyHash: cfg.AdminKeyHash, Schemas: schemas, Now: now, Logger: log,
-		Providers: providers})
+	sign, targets := signing(d.Keys, d.Store, cfg.JWTIssuer)
+	eng := engine.New(engine.Config{Store: d.Store, Invoker: inv, Targets: targets, Refresher: refresher, Starter: d.Starter, Schemas: schemas,
+		Now: now, Logger: log, Contacts: d.Store})
+	h := api.NewServer(api.Config{Store: d.Store, Engine: eng, AdminKeyHash: cfg.AdminKeyHash, Schemas: schemas, Signing: sign, Now: now,
+		Logger: log, Providers: providers, Targets: targets})
 	resumer, _ := d.Starter.(engine.Resumer)
 	return &Runtime{cfg: cfg, store: d.Store, engine: eng, resumer: resumer, http: h, adapter: httpadapter.NewV2(h),
 		now: now, log: log}, nil

@@ -9,11 +9,14 @@ import (
 
 // App is a provider of triggers and actions.
 type App struct {
-	ID              string    `json:"id"`
-	Name            string    `json:"name"`
-	ProviderBaseURI string    `json:"providerBaseUri,omitempty"`
-	CreatedDate     time.Time `json:"createdDate"`
-	UpdatedDate     time.Time `json:"updatedDate"`
+	ID              string `json:"id"`
+	Name            string `json:"name"`
+	ProviderBaseURI string `json:"providerBaseUri,omitempty"`
+	// RequestFormat is how outbound service-plugin calls reach the provider (RequestFormatSwitchyard
+	// when empty); see secrets.go.
+	RequestFormat string    `json:"requestFormat,omitempty"`
+	CreatedDate   time.Time `json:"createdDate"`
+	UpdatedDate   time.Time `json:"updatedDate"`
 }
 
 // Trigger is an event kind an app reports, with the JSON Schema its payloads must satisfy.

@@ -13,7 +13,7 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/errs"
 	"github.com/switchyard-dev/switchyard/pkg/expr"
-	"github.com/switchyard-dev/switchyard/pkg/plugins"
+	"github.com/switchyard-dev/switchyard/pkg/outbound"
 	"github.com/switchyard-dev/switchyard/pkg/provider"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 	"github.com/switchyard-dev/switchyard/pkg/systemapp"
@@ -89,9 +89,16 @@ func (e *Engine) runAppDefined(ctx context.Context, s *step, a *automation.Actio
 			ActivationSourceInfo: sourceInfo(s.act.Source),
 			InitiatorInfo:        initiatorInfo(s.act.Source),
 		}}
-	target := plugins.Target(app, s.act.ID+":"+a.ID)
 	log := run.ActionLog{ActivationID: s.act.ID, ActionID: a.ID, Type: a.Type,
 		StartedInfo: &run.ActionStartedInfo{AppDefinedActionInfo: &run.AppDefinedInput{Input: input}, StatusChangedDate: s.now}}
+	target, err := e.targets.Target(ctx, app, outbound.Call{SiteID: s.act.SiteID, IdempotencyKey: s.act.ID + ":" + a.ID})
+	if errors.Is(err, outbound.ErrUnsignable) {
+		s.failLog(log, err.Error(), "SIGNING_FAILED")
+		s.advance(info.PostActionIDs)
+		return nil
+	} else if err != nil {
+		return err
+	}
 
 	resp, err := e.invoker.Invoke(ctx, target, req)
 	if err == nil {

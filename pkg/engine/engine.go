@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/catalog"
+	"github.com/switchyard-dev/switchyard/pkg/outbound"
 	"github.com/switchyard-dev/switchyard/pkg/provider"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 	"github.com/switchyard-dev/switchyard/pkg/schema"
@@ -62,10 +63,17 @@ type Canceller interface {
 	Stop(ctx context.Context, refs []run.BranchRef) error
 }
 
+// Targets builds the provider.Target of a call to an app's provider: signing secrets or the JWT
+// envelope (package outbound). Every outbound call of the engine goes through it.
+type Targets interface {
+	Target(ctx context.Context, app *catalog.App, call outbound.Call) (provider.Target, error)
+}
+
 // Config wires an Engine.
 type Config struct {
 	Store   Store
 	Invoker Invoker
+	Targets Targets // nil: unsigned plain-JSON calls
 	// Refresher calls trigger providers' refresh-payload; nil: the Invoker, if it is one.
 	Refresher PayloadRefresher
 	Starter   Starter
@@ -82,6 +90,7 @@ type Config struct {
 type Engine struct {
 	store     Store
 	invoker   Invoker
+	targets   Targets
 	refresher PayloadRefresher
 	starter   Starter
 	schemas   *schema.Cache
@@ -94,8 +103,11 @@ type Engine struct {
 
 // New returns an Engine; zero Config fields get production defaults.
 func New(c Config) *Engine {
-	e := &Engine{store: c.Store, invoker: c.Invoker, starter: c.Starter, schemas: c.Schemas,
+	e := &Engine{store: c.Store, invoker: c.Invoker, targets: c.Targets, starter: c.Starter, schemas: c.Schemas,
 		now: c.Now, newID: c.NewID, log: c.Logger, contacts: c.Contacts}
+	if e.targets == nil {
+		e.targets = (*outbound.Builder)(nil)
+	}
 	if e.schemas == nil {
 		e.schemas = schema.NewCache(0)
 	}

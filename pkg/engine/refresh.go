@@ -7,8 +7,9 @@ import (
 
 	"github.com/switchyard-dev/switchyard/pkg/catalog"
 	"github.com/switchyard-dev/switchyard/pkg/errs"
-	"github.com/switchyard-dev/switchyard/pkg/plugins"
+	"github.com/switchyard-dev/switchyard/pkg/outbound"
 	"github.com/switchyard-dev/switchyard/pkg/provider"
+	"github.com/switchyard-dev/switchyard/pkg/provider/wixjwt"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 )
 
@@ -51,7 +52,16 @@ func (e *Engine) refreshAfterDelay(ctx context.Context, s *step) (cancelled bool
 	}
 	// One refresh per delay of a branch: a retried step sends the same key.
 	key := s.act.ID + ":" + s.cur.ActionID + ":refresh"
-	resp, err := e.refresher.RefreshPayload(ctx, plugins.Target(app, key), provider.RefreshPayloadRequest{
+	target, err := e.targets.Target(ctx, app, outbound.Call{SiteID: s.act.SiteID, IdempotencyKey: key, ExtensionType: wixjwt.TriggerProvider})
+	if err != nil {
+		if !errors.Is(err, outbound.ErrUnsignable) {
+			return false, err
+		}
+		s.warnings = append(s.warnings, run.Warning{WarningDate: s.now, Reason: run.WarningRefreshPayloadFailed,
+			ErrorDescription: err.Error(), ErrorCode: "SIGNING_FAILED"})
+		return false, nil
+	}
+	resp, err := e.refresher.RefreshPayload(ctx, target, provider.RefreshPayloadRequest{
 		TriggerKey: s.act.TriggerKey, ExternalEntityID: s.act.ExternalEntityID, Payload: clonePayload(triggerPart)})
 	if err != nil {
 		if ctx.Err() != nil {

@@ -16,13 +16,15 @@ import (
 
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/catalog"
+	"github.com/switchyard-dev/switchyard/pkg/outbound"
 	"github.com/switchyard-dev/switchyard/pkg/provider"
+	"github.com/switchyard-dev/switchyard/pkg/provider/wixjwt"
 )
 
-// Target is the one place a provider.Target is built for an app, so that whatever identifies or
-// authenticates calls to an app (its signing secret, its envelope) is added once for every call site.
-func Target(app *catalog.App, idempotencyKey string) provider.Target {
-	return provider.Target{BaseURI: app.ProviderBaseURI, AppID: app.ID, IdempotencyKey: idempotencyKey}
+// Targets builds the provider.Target of a call to an app — its signing secrets or envelope
+// (*outbound.Builder); nil sends unsigned plain-JSON calls.
+type Targets interface {
+	Target(ctx context.Context, app *catalog.App, call outbound.Call) (provider.Target, error)
 }
 
 // Caller makes the service-plugin calls; *provider.Client is one.
@@ -46,6 +48,7 @@ const DefaultConcurrency = 8
 type Checker struct {
 	Catalog     Catalog
 	Caller      Caller
+	Targets     Targets
 	Concurrency int
 	Logger      *slog.Logger
 }
@@ -75,6 +78,16 @@ type Scope struct {
 	// Installed reports whether the site installed an app; providers of apps it did not install are
 	// not called (the catalog check reports APP_NOT_INSTALLED). Nil: all are installed.
 	Installed func(appID string) bool
+	// SiteID is the site the automation belongs to (the JWT envelope's instanceId).
+	SiteID string
+}
+
+// target is the call's target; an app whose calls cannot be signed is a failed provider.
+func (c *Checker) target(ctx context.Context, app *catalog.App, site, extension string) (provider.Target, error) {
+	if c.Targets == nil {
+		return provider.Target{BaseURI: app.ProviderBaseURI, AppID: app.ID}, nil
+	}
+	return c.Targets.Target(ctx, app, outbound.Call{SiteID: site, ExtensionType: extension})
 }
 
 // Validate calls validate-configuration of every APP_DEFINED action in scope whose definition declares
@@ -90,7 +103,7 @@ func (c *Checker) Validate(ctx context.Context, a *automation.Automation, sc Sco
 	}
 	var jobs []func() []Finding
 	if t := a.Configuration.Trigger; t != nil && len(sc.ActionIDs) == 0 && installed(t.AppID) {
-		jobs = append(jobs, func() []Finding { return c.validateTrigger(ctx, t) })
+		jobs = append(jobs, func() []Finding { return c.validateTrigger(ctx, t, sc.SiteID) })
 	}
 	for _, id := range automation.GraphOrder(a.Configuration) {
 		act := a.Configuration.Actions[id]
@@ -103,7 +116,7 @@ func (c *Checker) Validate(ctx context.Context, a *automation.Automation, sc Sco
 		if !installed(act.AppDefinedInfo.AppID) {
 			continue
 		}
-		jobs = append(jobs, func() []Finding { return c.validateAction(ctx, id, act.AppDefinedInfo) })
+		jobs = append(jobs, func() []Finding { return c.validateAction(ctx, id, act.AppDefinedInfo, sc.SiteID) })
 	}
 	var out []Finding
 	for _, fs := range c.run(jobs) {
@@ -112,7 +125,7 @@ func (c *Checker) Validate(ctx context.Context, a *automation.Automation, sc Sco
 	return out
 }
 
-func (c *Checker) validateAction(ctx context.Context, actionID string, info *automation.AppDefinedInfo) []Finding {
+func (c *Checker) validateAction(ctx context.Context, actionID string, info *automation.AppDefinedInfo, site string) []Finding {
 	def, err := c.Catalog.GetAction(ctx, info.AppID, info.ActionKey)
 	if err != nil || !def.ImplementedMethods.Has(catalog.MethodValidateConfiguration) {
 		return nil // unknown actions are the catalog check's to report; no method: always valid
@@ -130,7 +143,12 @@ func (c *Checker) validateAction(ctx context.Context, actionID string, info *aut
 		return nil
 	}
 	base := Finding{ActionID: actionID, AppID: info.AppID, Key: info.ActionKey}
-	resp, err := c.Caller.ValidateConfiguration(ctx, Target(app, ""),
+	target, err := c.target(ctx, app, site, wixjwt.ActionProvider)
+	if err != nil {
+		c.logFailure(ctx, "validate-configuration", info.AppID, info.ActionKey, err)
+		return []Finding{failed(base, err)}
+	}
+	resp, err := c.Caller.ValidateConfiguration(ctx, target,
 		provider.ValidateConfigurationRequest{ActionKey: info.ActionKey, InputMapping: string(raw)})
 	if err != nil {
 		c.logFailure(ctx, "validate-configuration", info.AppID, info.ActionKey, err)
@@ -139,7 +157,7 @@ func (c *Checker) validateAction(ctx context.Context, actionID string, info *aut
 	return verdict(base, resp)
 }
 
-func (c *Checker) validateTrigger(ctx context.Context, t *automation.Trigger) []Finding {
+func (c *Checker) validateTrigger(ctx context.Context, t *automation.Trigger, site string) []Finding {
 	def, err := c.Catalog.GetTrigger(ctx, t.AppID, t.TriggerKey)
 	if err != nil || !def.ImplementedMethods.Has(catalog.MethodValidateConfiguration) {
 		return nil
@@ -149,7 +167,12 @@ func (c *Checker) validateTrigger(ctx context.Context, t *automation.Trigger) []
 		return nil
 	}
 	base := Finding{AppID: t.AppID, Key: t.TriggerKey}
-	resp, err := c.Caller.ValidateTriggerConfiguration(ctx, Target(app, ""), provider.TriggerValidateConfigurationRequest{
+	target, err := c.target(ctx, app, site, wixjwt.TriggerProvider)
+	if err != nil {
+		c.logFailure(ctx, "trigger validate-configuration", t.AppID, t.TriggerKey, err)
+		return []Finding{failed(base, err)}
+	}
+	resp, err := c.Caller.ValidateTriggerConfiguration(ctx, target, provider.TriggerValidateConfigurationRequest{
 		TriggerKey: t.TriggerKey, SelectedFilterOptions: SelectedFilterOptions(t), AutomationConfigMapping: t.AutomationConfigMapping})
 	if err != nil {
 		c.logFailure(ctx, "trigger validate-configuration", t.AppID, t.TriggerKey, err)
@@ -273,7 +296,7 @@ type QuotaEntry struct {
 // Quotas asks quota-info of each (appId, actionKey) the automations use as an APP_DEFINED action, once
 // each and only where the action declares getQuotaInfo. Entries come sorted by app and key; providers
 // that fail are logged and left out.
-func (c *Checker) Quotas(ctx context.Context, autos []*automation.Automation) []QuotaEntry {
+func (c *Checker) Quotas(ctx context.Context, site string, autos []*automation.Automation) []QuotaEntry {
 	if c.Caller == nil {
 		return []QuotaEntry{}
 	}
@@ -307,7 +330,12 @@ func (c *Checker) Quotas(ctx context.Context, autos []*automation.Automation) []
 		if err != nil {
 			return
 		}
-		resp, err := c.Caller.QuotaInfo(ctx, Target(app, ""), provider.QuotaInfoRequest{ActionKey: r.key})
+		target, err := c.target(ctx, app, site, wixjwt.ActionProvider)
+		if err != nil {
+			c.logFailure(ctx, "quota-info", r.app, r.key, err)
+			return
+		}
+		resp, err := c.Caller.QuotaInfo(ctx, target, provider.QuotaInfoRequest{ActionKey: r.key})
 		if err != nil {
 			c.logFailure(ctx, "quota-info", r.app, r.key, err)
 			return

@@ -337,7 +337,7 @@ func TestQuotas(t *testing.T) {
 		chain(nil, appDefined(appB, "send_email", nil)),
 	}
 	ck := &Checker{Catalog: cat, Caller: client()}
-	got := ck.Quotas(context.Background(), autos)
+	got := ck.Quotas(context.Background(), "", autos)
 	want := `[{"appId":"` + appA + `","actionKey":"send_sms","actionQuotaInfo":{"enforced":false,"quotaInfo":[{"plans":[{"id":"free","name":"Free"}],"quotas":[{"featureName":"sms","currentUsage":"42","limit":"100"}]}]}},` +
 		`{"appId":"` + appB + `","actionKey":"send_email","actionQuotaInfo":{"enforced":false,"quotaInfo":[{"plans":[{"id":"free","name":"Free"}],"quotas":[{"featureName":"emails","currentUsage":"7","limit":"100"}]}]}}]`
 	if g := mustJSON(t, got); g != want {
@@ -351,7 +351,7 @@ func TestQuotas(t *testing.T) {
 			t.Errorf("quota-info called for an action that does not declare getQuotaInfo")
 		}
 	}
-	if got := ck.Quotas(context.Background(), nil); got == nil || len(got) != 0 {
+	if got := ck.Quotas(context.Background(), "", nil); got == nil || len(got) != 0 {
 		t.Errorf("no automations: %v, want an empty list", got)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -59,9 +60,22 @@ type Target struct {
 	AppID   string
 	// Secret is the app's HMAC signing secret; when set, each request is signed.
 	Secret []byte
+	// Secrets are more HMAC secrets: each request carries one signature per secret (Secret's first),
+	// so receivers keep verifying while an app rotates its secret.
+	Secrets [][]byte
+	// Envelope, when set, replaces the JSON body with what it wraps it in (Wix's JWT envelope,
+	// reference §4.1); such requests are not HMAC-signed, the envelope authenticates itself.
+	Envelope Envelope
 	// IdempotencyKey is sent as Idempotency-Key on every attempt (the engine uses
 	// activationId + ":" + actionId).
 	IdempotencyKey string
+}
+
+// Envelope turns a JSON request body into what is sent instead (see Target.Envelope). Wrap is called
+// for every attempt, so time-bound envelopes are issued afresh on retries.
+type Envelope interface {
+	Wrap(body []byte) ([]byte, error)
+	ContentType() string
 }
 
 // NewClient builds a Client.
@@ -233,11 +247,19 @@ func (c *Client) attempt(parent, callCtx context.Context, endpoint string, t Tar
 	ctx, cancel := context.WithTimeout(callCtx, c.responseTimeout)
 	defer cancel()
 
+	contentType := "application/json"
+	if t.Envelope != nil {
+		wrapped, err := t.Envelope.Wrap(body)
+		if err != nil {
+			return 0, newError(Malformed, 0, err, "request could not be wrapped in its envelope: %s", err)
+		}
+		body, contentType = wrapped, t.Envelope.ContentType()
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		return 0, newError(Blocked, 0, err, "provider base URI is not usable: %s", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
 	if t.IdempotencyKey != "" {
@@ -246,10 +268,14 @@ func (c *Client) attempt(parent, callCtx context.Context, endpoint string, t Tar
 	if t.AppID != "" {
 		req.Header.Set(HeaderAppID, t.AppID)
 	}
-	if len(t.Secret) > 0 {
+	if secrets := t.signingSecrets(); t.Envelope == nil && len(secrets) > 0 {
 		ts := c.now().Unix()
+		sigs := make([]string, len(secrets))
+		for i, secret := range secrets {
+			sigs[i] = Sign(secret, ts, body)
+		}
 		req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
-		req.Header.Set(HeaderSignature, Sign(t.Secret, ts, body))
+		req.Header.Set(HeaderSignature, strings.Join(sigs, ","))
 	}
 
 	resp, err := c.hc.Do(req)
@@ -363,4 +389,15 @@ func rootCause(err error) string {
 		}
 		err = next
 	}
+}
+
+// signingSecrets are the non-empty secrets to sign with, Secret first.
+func (t Target) signingSecrets() [][]byte {
+	var out [][]byte
+	for _, s := range append([][]byte{t.Secret}, t.Secrets...) {
+		if len(s) > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -383,7 +383,9 @@ func TestMaxElapsedBoundsTheCall(t *testing.T) {
 	_, err := c.Invoke(context.Background(), Target{BaseURI: serve(t, p)}, InvokeRequest{ActionKey: "k"})
 	el := time.Since(start)
 	e := asError(t, err)
-	if e.Kind != ServerError || e.Attempts < 2 || e.Attempts >= 1000 {
+	// The budget may end between attempts (the last 503 is reported) or during one (a timeout): on a
+	// loaded machine either happens.
+	if (e.Kind != ServerError && e.Kind != Timeout) || e.Attempts < 2 || e.Attempts >= 1000 {
 		t.Fatalf("got %s after %d attempts", e.Kind, e.Attempts)
 	}
 	if el > 2*time.Second {

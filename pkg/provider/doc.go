@@ -36,7 +36,9 @@
 //   - A caller-supplied Options.HTTPClient keeps its own transport: the guard then only pre-checks
 //     IP-literal hosts. Use it for tests and instrumentation, not to relax the guard.
 //   - Wix itself sends SPI calls as an RS256 JWT body (reference §4.1) that @wix/sdk providers
-//     verify with the app's public key; this client speaks Switchyard's own transport (signed
-//     plain JSON). A provider built on @wix/sdk needs that JWT envelope, which this package does not
-//     produce yet.
+//     verify with the platform's public key. A Target with an Envelope (package wixjwt) is sent that
+//     way instead of as signed plain JSON; the JWT authenticates itself, so no HMAC headers go with it.
+//   - During a secret rotation a Target carries both secrets (Secrets) and every request one
+//     signature per secret, comma-separated in X-Switchyard-Signature; a receiver that knows either
+//     accepts it. Package outbound builds every Target the platform uses.
 package provider

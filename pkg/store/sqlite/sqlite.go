@@ -57,7 +57,8 @@ func (s *Store) Close() error {
 	return errors.Join(s.write.Close(), s.read.Close())
 }
 
-const schemaVersion = 2
+// schemaVersion is the number of migrations: appending one is all a schema change needs.
+var schemaVersion = len(migrations)
 
 func (s *Store) migrate(ctx context.Context) error {
 	var v int
@@ -130,6 +131,9 @@ CREATE TABLE contacts (site_id TEXT NOT NULL, id TEXT NOT NULL, revision INTEGER
 	created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (site_id, id));
 CREATE INDEX contacts_by_email ON contacts (site_id, json_extract(doc, '$.email'), id);
 CREATE INDEX contacts_by_created ON contacts (site_id, created_at, id);
+`, `
+-- Apps' HMAC signing secrets, sealed under the platform key; version guards rotation.
+CREATE TABLE app_signing_secrets (app_id TEXT PRIMARY KEY, version INTEGER NOT NULL, doc BLOB NOT NULL);
 `}
 
 // tx runs fn in a write transaction.

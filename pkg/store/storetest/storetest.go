@@ -47,6 +47,9 @@ type Store interface {
 	GetAPIKeyByHash(ctx context.Context, hash string) (*access.APIKey, error)
 	GetSetting(ctx context.Context, name string) (string, error)
 	PutSetting(ctx context.Context, name, value string) error
+	CreateAppWithSecrets(ctx context.Context, a *catalog.App, sec *catalog.SigningSecrets) error
+	GetSigningSecrets(ctx context.Context, appID string) (*catalog.SigningSecrets, error)
+	PutSigningSecrets(ctx context.Context, sec *catalog.SigningSecrets, expectedVersion int64) error
 
 	CreateAutomation(ctx context.Context, siteID string, a *automation.Automation) error
 	GetAutomation(ctx context.Context, siteID, id string) (*automation.Automation, error)
@@ -98,6 +101,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	all = append(all, concurrencyTests...)
 	all = append(all, contactTests...)
 	all = append(all, refreshTests...)
+	all = append(all, secretTests...)
 	for _, tc := range all {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,12 @@
+// Command rotate-app-signing-secret is the Lambda function behind POST /v1/apps/{appId}/rotate-signing-secret.
+// It serves the whole REST API handler; the template routes only this method here, which gives the
+// method its own IAM role, concurrency and metrics (here: reading the platform secret key).
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/switchyard-dev/switchyard/pkg/awsrt"
+)
+
+func main() { lambda.Start(awsrt.MustLoad().APIHandler) }
