@@ -44,6 +44,11 @@ func (e *Engine) refreshAfterDelay(ctx context.Context, s *step) (cancelled bool
 		return false, fmt.Errorf("load trigger app: %w", err)
 	}
 	own := ownedKeys(s)
+	if _, enriched := identityField(s.act, def); enriched {
+		// The enriched contact is the platform's, not the trigger's: it is neither sent to the trigger's
+		// provider nor taken from its answer.
+		own[enrichedContactKey] = true
+	}
 	triggerPart := map[string]any{}
 	for k, v := range s.next.Payload {
 		if !own[k] {
@@ -79,12 +84,40 @@ func (e *Engine) refreshAfterDelay(ctx context.Context, s *step) (cancelled bool
 		next = map[string]any{}
 	}
 	for k := range own {
+		delete(next, k)
+	}
+	if problem := e.checkRefreshed(def, next); problem != "" {
+		// A refreshed payload is held to the rules a reported one is: otherwise it is not used.
+		s.warnings = append(s.warnings, run.Warning{WarningDate: s.now, Reason: run.WarningRefreshPayloadFailed,
+			ErrorDescription: problem, ErrorCode: "INVALID_PAYLOAD"})
+		return false, nil
+	}
+	for k := range own {
 		if v, ok := s.next.Payload[k]; ok {
 			next[k] = v // earlier actions' outputs belong to the run, not to the trigger
 		}
 	}
 	s.next.Payload = next
 	return false, nil
+}
+
+// enrichedContactKey is where identity enrichment puts the contact (enrich.go).
+const enrichedContactKey = "contact"
+
+// checkRefreshed applies the trigger's payload schema to a refreshed payload; it returns what is wrong,
+// or "".
+func (e *Engine) checkRefreshed(def *catalog.Trigger, payload map[string]any) string {
+	if len(def.PayloadDataSchema) == 0 {
+		return ""
+	}
+	sch, err := e.schemas.Compile(def.PayloadDataSchema)
+	if err != nil {
+		return "the trigger's stored schema does not compile: " + err.Error()
+	}
+	if vs := sch.Validate(payload, "payload"); len(vs) > 0 {
+		return fmt.Sprintf("the refreshed payload does not match the trigger's schema: %s %s", vs[0].Field, vs[0].Description)
+	}
+	return ""
 }
 
 // ownedKeys are the payload keys the run itself wrote: action namespaces and setVariable.

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/testprovider"
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/catalog"
+	"github.com/switchyard-dev/switchyard/pkg/contacts"
 	"github.com/switchyard-dev/switchyard/pkg/engine"
 	"github.com/switchyard-dev/switchyard/pkg/provider"
 	"github.com/switchyard-dev/switchyard/pkg/run"
@@ -173,4 +175,66 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestRefreshKeepsThePlatformsContactAndTheSchema: the enriched contact is the platform's — never sent to
+// the trigger's provider nor taken from its answer — and a refreshed payload that breaks the trigger's
+// schema is not used.
+func TestRefreshKeepsThePlatformsContactAndTheSchema(t *testing.T) {
+	declared := catalog.ImplementedMethods{catalog.MethodRefreshPayload: true}
+	const schema = `{"type":"object","properties":{"contactId":{"type":"string","identityType":"contact"},"status":{"type":"string"}}}`
+	for _, tc := range []struct {
+		name, answer, wantA3, wantWarning string
+	}{
+		{"a contact in the answer is ignored", `{"payload":{"contactId":"` + contactID + `","status":"paid","contact":{"email":"attacker@evil.example"}}}`,
+			`{"before":"new","email":"ada@example.com","status":"paid"}`, ""},
+		{"an answer breaking the schema keeps the payload", `{"payload":{"contactId":"` + contactID + `","status":5}}`,
+			`{"before":"new","email":"ada@example.com","status":"new"}`, "INVALID_PAYLOAD"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var answer map[string]any
+			must(t, json.Unmarshal([]byte(tc.answer), &answer))
+			h, prov := refreshHarness(t, declared, func(testprovider.Call) testprovider.Reply { return testprovider.Reply{Status: 200, Body: answer} })
+			ctx := context.Background()
+			must(t, h.store.PutTrigger(ctx, &catalog.Trigger{AppID: app, TriggerKey: "order", PayloadDataSchema: json.RawMessage(schema), ImplementedMethods: declared}))
+			must(t, h.store.CreateContact(ctx, site, &contacts.Contact{ID: contactID, Revision: "1", Email: "ada@example.com",
+				CreatedDate: h.clock.Now(), UpdatedDate: h.clock.Now()}))
+			client := provider.NewClient(provider.Options{Guard: &provider.AddressGuard{AllowLoopback: true}, Retry: provider.RetryPolicy{MaxAttempts: 1}})
+			h.eng = engine.New(engine.Config{Store: h.store, Invoker: client, Contacts: h.store, Now: h.clock.Now})
+
+			hour := "1"
+			a := &automation.Automation{ID: "f0f0f0f0-0000-4000-8000-00000000000f", Revision: "1", Name: "n", Origin: "USER",
+				Configuration: &automation.Configuration{Status: "ACTIVE", Trigger: &automation.Trigger{AppID: app, TriggerKey: "order"},
+					RootActionIDs: []string{a1}, Actions: map[string]*automation.Action{
+						a1: appAction(a1, map[string]any{"status": `{{var("status")}}`}, a2),
+						a2: {ID: a2, Type: automation.TypeDelay, DelayInfo: &automation.DelayInfo{OffsetExpression: &hour, OffsetTimeUnit: "HOURS", PostActionIDs: []string{a3}}},
+						a3: appAction(a3, map[string]any{"status": `{{var("status")}}`, "before": `{{var("act-1.echo.status")}}`, "email": `{{var("contact.email")}}`}),
+					}}}
+			automation.Normalize(a)
+			must(t, h.store.CreateAutomation(ctx, site, a))
+			ids, err := h.eng.Report(ctx, engine.Event{SiteID: site, AppID: app, TriggerKey: "order", Payload: map[string]any{"contactId": contactID, "status": "new"}})
+			must(t, err)
+			h.drain(ids[0])
+			h.clock.Advance(time.Hour)
+			h.drain(ids[0])
+
+			calls := prov.MethodCalls(provider.PathRefreshPayload)
+			if len(calls) != 1 || strings.Contains(string(calls[0].Body), "ada@example.com") {
+				t.Fatalf("refresh-payload requests = %d, first %s: the contact must not be sent", len(calls), calls)
+			}
+			invokes := prov.CallsFor("act")
+			if len(invokes) != 2 {
+				t.Fatalf("invokes = %d", len(invokes))
+			}
+			if got := mustJSON(t, invokes[1].ActionParams); got != tc.wantA3 {
+				t.Errorf("a3 input %s, want %s", got, tc.wantA3)
+			}
+			act, err := h.store.GetActivation(ctx, ids[0])
+			must(t, err)
+			if got := mustJSON(t, act.Warnings); (tc.wantWarning == "") != (len(act.Warnings) == 0) || tc.wantWarning != "" && !strings.Contains(got, tc.wantWarning) {
+				t.Errorf("warnings %s, want %q", got, tc.wantWarning)
+			}
+		})
+	}
 }

@@ -38,8 +38,8 @@ const (
 type Call struct {
 	Method string
 	Format string
-	// IdempotencyKey is the Idempotency-Key header: the same on every attempt of one invoke
-	// (activationId:actionId), so a handler can deduplicate repeats.
+	// IdempotencyKey is an invoke's activationId:actionId, read from the signed body (the same value the
+	// Idempotency-Key header carries on every attempt), so a handler can deduplicate repeats and replays.
 	IdempotencyKey string
 	// InstanceID is the site the call is for; set on WIX_JWT calls (metadata.instanceId).
 	InstanceID string
@@ -143,7 +143,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call.Method = method
-	call.IdempotencyKey = r.Header.Get(provider.HeaderIdempotencyKey)
+	if method == MethodInvoke {
+		call.IdempotencyKey = signedIdempotencyKey(req)
+	}
 
 	var out any
 	switch method {
@@ -231,4 +233,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(b)
+}
+
+// signedIdempotencyKey is an invoke's key taken from the signed body — activationId:actionId, what the
+// platform also sends as the Idempotency-Key header on every attempt — so that a captured request replayed
+// with another header cannot pass as a new invoke. "" when the body has no activation context.
+func signedIdempotencyKey(req json.RawMessage) string {
+	var body struct {
+		ActivationContext struct {
+			ActivationID string `json:"activationId"`
+			ActionID     string `json:"actionId"`
+		} `json:"activationContext"`
+	}
+	if json.Unmarshal(req, &body) != nil || body.ActivationContext.ActivationID == "" || body.ActivationContext.ActionID == "" {
+		return ""
+	}
+	return body.ActivationContext.ActivationID + ":" + body.ActivationContext.ActionID
 }

@@ -132,9 +132,11 @@ func TestHandlerVerifiesAndDispatches(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, s := startProvider(t, tc.provider)
-			tc.target.BaseURI, tc.target.AppID, tc.target.IdempotencyKey = srv.URL+"/sms", appID, "act:action"
+			// The Idempotency-Key header is not signed: the call's key comes from the signed body.
+			tc.target.BaseURI, tc.target.AppID, tc.target.IdempotencyKey = srv.URL+"/sms", appID, "unsigned-header-value"
 			resp, err := client(func() time.Time { return tc.clock }).Invoke(context.Background(), tc.target,
-				provider.InvokeRequest{ActionKey: tc.actionKey, ActionParams: map[string]any{"text": "hi"}})
+				provider.InvokeRequest{ActionKey: tc.actionKey, ActionParams: map[string]any{"text": "hi"},
+					ActivationContext: &provider.ActivationContext{ActivationID: "act", ActionID: "action"}})
 			if tc.wantStatus == 0 {
 				if err != nil {
 					t.Fatalf("invoke: %v", err)

@@ -76,7 +76,7 @@ func (v *verifier) verify(h http.Header, body []byte) ([]byte, Call, error) {
 			return nil, Call{}, fmt.Errorf("%w: JWT envelope but no PublicKey", ErrNotConfigured)
 		}
 		data, err := wixjwt.Verify(string(tok), wixjwt.VerifyOptions{PublicKey: v.pub, AppID: v.appID, Issuer: v.issuer,
-			Leeway: v.skew, Now: v.now})
+			Leeway: jwtLeeway, Now: v.now})
 		if err != nil {
 			return nil, Call{}, fmt.Errorf("%w: %w", ErrBadEnvelope, err)
 		}
@@ -92,6 +92,10 @@ func (v *verifier) verify(h http.Header, body []byte) ([]byte, Call, error) {
 }
 
 // looksLikeJWT: three non-empty base64url segments.
+// jwtLeeway is the clock skew a JWT envelope's exp and iat may have: the platform issues envelopes valid for
+// five minutes, and a leeway as wide as the HMAC timestamp tolerance would double that replay window.
+const jwtLeeway = 30 * time.Second
+
 func looksLikeJWT(b []byte) bool {
 	if len(b) == 0 || b[0] == '{' {
 		return false
