@@ -1,7 +1,8 @@
 // Package awsrt is the Lambda bootstrap every function of the AWS deployment shares: configuration from
 // the environment, AWS clients, the DynamoDB store, the engine with the Step Functions runner as its
 // Starter, the provider client, and the handlers — the REST API behind an API Gateway HTTP API (payload
-// v2) adapter, and the three engine tasks the state machine calls (step, park, fail).
+// v2) adapter, the three engine tasks the state machine calls (step, park, fail), and the scheduled sweep
+// that starts branches whose StartExecution failed.
 //
 // A function's main only calls Load and hands one handler to lambda.Start; everything that can be
 // tested without AWS is reachable through New with injected dependencies.
