@@ -26,6 +26,7 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/access"
 	"github.com/switchyard-dev/switchyard/pkg/awsrt"
 	"github.com/switchyard-dev/switchyard/pkg/catalog"
+	"github.com/switchyard-dev/switchyard/pkg/engine"
 	"github.com/switchyard-dev/switchyard/pkg/run"
 	sfnrunner "github.com/switchyard-dev/switchyard/pkg/runner/sfn"
 	"github.com/switchyard-dev/switchyard/pkg/store/dynamo"
@@ -113,6 +114,10 @@ type worldOptions struct {
 	// external, when set, is the URL of a provider the test runs itself: the world starts none (providers
 	// is ignored) and registers no site; the caller does, through w.rt.HTTPHandler().
 	external string
+	// starter, when set, replaces the world's executions as the engine's Starter (the sweep tests put
+	// the real sfn runner in front of them); now, when set, is the functions' clock.
+	starter func(*world) engine.Starter
+	now     func() time.Time
 }
 
 func newWorld(t *testing.T, o worldOptions) *world {
@@ -136,7 +141,11 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	logs := &testLog{t: t}
 	t.Cleanup(logs.close)
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	if w.rt, err = awsrt.New(cfg, awsrt.Deps{Store: store, Starter: w.sfn, Logger: logger}); err != nil {
+	var starter engine.Starter = w.sfn
+	if o.starter != nil {
+		starter = o.starter(w)
+	}
+	if w.rt, err = awsrt.New(cfg, awsrt.Deps{Store: store, Starter: starter, Now: o.now, Logger: logger}); err != nil {
 		t.Fatal(err)
 	}
 	var park awslocal.Invoker = lambda.NewHandler(w.rt.ParkHandler)

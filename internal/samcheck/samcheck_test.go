@@ -294,6 +294,7 @@ var wantAccess = map[string]access{
 	"engine-step":                            {Dynamo: "crud", Start: true, Stop: true, Keys: "secret+jwt"},
 	"engine-park":                            {Dynamo: "crud", SendTask: true},
 	"engine-fail":                            {Dynamo: "crud"},
+	"engine-sweep":                           {Dynamo: "read", UpdateItem: true, Start: true},
 	"list-apps":                              {Dynamo: "read"},
 	"get-app":                                {Dynamo: "read"},
 	"query-triggers":                         {Dynamo: "read"},
@@ -467,6 +468,9 @@ func apiEvents(t *testing.T, tp *samcheck.Template) []apiEvent {
 		for evName, e := range evs {
 			ev, _ := e.(map[string]any)
 			props, _ := ev["Properties"].(map[string]any)
+			if scheduleTypes[fmt.Sprint(ev["Type"])] {
+				continue // TestSchedules checks them
+			}
 			if ev["Type"] != "HttpApi" {
 				t.Errorf("%s event %s has type %v; only HttpApi events are expected", name, evName, ev["Type"])
 				continue
@@ -655,6 +659,15 @@ func TestSampleEvents(t *testing.T) {
 				var in awsrt.FailInput
 				strictDecode(t, raw, &in)
 				invoke(t, rt.FailHandler, raw)
+			case "engine-sweep":
+				var in awsrt.SweepInput
+				strictDecode(t, raw, &in)
+				// The event reaches the handler, which refuses this store: only DynamoDB tracks unstarted
+				// branches (SQLite's runner needs no sweep).
+				_, err := lambda.NewHandler(rt.SweepHandler).Invoke(context.Background(), raw)
+				if err == nil || !strings.Contains(err.Error(), "does not track unstarted branches") {
+					t.Fatalf("engine-sweep on SQLite: err = %v, want the store refused", err)
+				}
 			default:
 				t.Fatalf("%s has no API route and is not an engine task: no sample event check", name)
 			}
@@ -733,4 +746,48 @@ func keys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// scheduleTypes are the SAM event types that run a function on a schedule.
+var scheduleTypes = map[string]bool{"Schedule": true, "ScheduleV2": true}
+
+// wantSchedules: the only functions run on a schedule, and how often. A scheduled function serves no
+// route, and its schedule input must decode into its handler's input.
+var wantSchedules = map[string]string{
+	"engine-sweep": "rate(1 minute)",
+}
+
+func TestSchedules(t *testing.T) {
+	tp := tmpl(t)
+	got := map[string]string{}
+	for _, name := range tp.FunctionNames() {
+		evs, _ := tp.RawProperties(name)["Events"].(map[string]any)
+		for evName, e := range evs {
+			ev, _ := e.(map[string]any)
+			if !scheduleTypes[fmt.Sprint(ev["Type"])] {
+				continue
+			}
+			props, _ := ev["Properties"].(map[string]any)
+			fn := kebab(name)
+			if _, dup := got[fn]; dup {
+				t.Errorf("%s has two schedules", name)
+			}
+			got[fn] = fmt.Sprint(props["ScheduleExpression"])
+			if ev["Type"] != "ScheduleV2" {
+				t.Errorf("%s event %s is %v; use ScheduleV2 (EventBridge Scheduler: retry policy, no rule to manage)", name, evName, ev["Type"])
+			}
+			if len(evs) != 1 {
+				t.Errorf("%s has %d events; a scheduled function serves nothing else", name, len(evs))
+			}
+			var in awsrt.SweepInput
+			strictDecode(t, []byte(fmt.Sprint(props["Input"])), &in)
+			retry, _ := props["RetryPolicy"].(map[string]any)
+			if n, ok := retry["MaximumRetryAttempts"].(float64); !ok || n != 0 {
+				t.Errorf("%s RetryPolicy = %v; want MaximumRetryAttempts 0 (the next run is the retry)", name, props["RetryPolicy"])
+			}
+		}
+	}
+	if !mapsEqual(got, wantSchedules) {
+		t.Errorf("schedules = %v, want %v", got, wantSchedules)
+	}
 }

@@ -1,7 +1,8 @@
 // Package awsrt is the Lambda bootstrap every function of the AWS deployment shares: configuration from
 // the environment, AWS clients, the DynamoDB store, the engine with the Step Functions runner as its
 // Starter, the provider client, and the handlers — the REST API behind an API Gateway HTTP API (payload
-// v2) adapter, and the three engine tasks the state machine calls (step, park, fail).
+// v2) adapter, the three engine tasks the state machine calls (step, park, fail), and the scheduled sweep
+// that starts branches whose StartExecution failed.
 //
 // A function's main only calls Load and hands one handler to lambda.Start; everything that can be
 // tested without AWS is reachable through New with injected dependencies.
@@ -49,6 +50,13 @@ type Config struct {
 	SecretKeyParameter, JWTKeyParameter string
 	// JWTIssuer (JWT_ISSUER) is the iss of WIX_JWT envelopes; empty means wix.com, what @wix/sdk accepts.
 	JWTIssuer string
+	// SweepGrace (SWEEP_GRACE, a Go duration, default 2m) is how old an unstarted mark must be before
+	// engine-sweep starts its branch: long enough that the StartExecution right after the write (with the
+	// SDK's retries) has either succeeded or given up.
+	SweepGrace time.Duration
+	// SweepLimit (SWEEP_LIMIT, 1..1000, default 200) bounds the branches one engine-sweep run starts, so a
+	// backlog after an outage drains at a pace the StartExecution quota absorbs.
+	SweepLimit int
 }
 
 // ConfigFromEnv reads Config; getenv is os.Getenv in a function and a map lookup in tests.
@@ -63,6 +71,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		JWTIssuer:          strings.TrimSpace(getenv("JWT_ISSUER")),
 		StepsPerInvocation: 10,
 		StepReserve:        40 * time.Second,
+		SweepGrace:         DefaultSweepGrace,
+		SweepLimit:         DefaultSweepLimit,
 	}
 	if c.TableName == "" {
 		return Config{}, fmt.Errorf("TABLE_NAME is not set")
@@ -101,6 +111,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("STEP_RESERVE must be a non-negative duration, got %q", v)
 		}
 		c.StepReserve = d
+	}
+	if err := sweepFromEnv(getenv, &c); err != nil {
+		return Config{}, err
 	}
 	return c, nil
 }

@@ -57,6 +57,7 @@ type Runtime struct {
 	store   Store
 	engine  *engine.Engine
 	resumer engine.Resumer
+	starter engine.Starter // the sweep starts unstarted branches through it
 	http    http.Handler
 	adapter *httpadapter.HandlerAdapterV2
 	now     func() time.Time
@@ -99,7 +100,7 @@ func New(cfg Config, d Deps) (*Runtime, error) {
 	h := api.NewServer(api.Config{Store: d.Store, Engine: eng, AdminKeyHash: cfg.AdminKeyHash, Schemas: schemas, Signing: sign, Now: now,
 		Logger: log, Providers: providers, Targets: targets})
 	resumer, _ := d.Starter.(engine.Resumer)
-	return &Runtime{cfg: cfg, store: d.Store, engine: eng, resumer: resumer, http: h, adapter: httpadapter.NewV2(h),
+	return &Runtime{cfg: cfg, store: d.Store, engine: eng, resumer: resumer, starter: d.Starter, http: h, adapter: httpadapter.NewV2(h),
 		now: now, log: log}, nil
 }
 

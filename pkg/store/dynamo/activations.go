@@ -229,6 +229,9 @@ func (s *Store) activationItems(n *run.NewActivation, seen map[string]bool) (*tx
 		if err := claim(getStr(bit, AttrPK), getStr(bit, AttrSK), bwhat); err != nil {
 			return nil, err
 		}
+		if !a.Status.Terminal() {
+			s.markUnstarted(bit, b) // cleared by the branch's first step; see unstarted.go
+		}
 		t.put(bwhat, bit, cond, vals)
 	}
 	return t, nil

@@ -17,8 +17,9 @@ import (
 // CommitStep writes one engine step: one TransactWriteItems holding
 //
 //   - the branch, put only if its stored version is still Branch.Version-1 (two workers can never both
-//     commit the same step; a stale one gets errs.ErrConflict and writes nothing);
-//   - each forked branch, put only if absent;
+//     commit the same step; a stale one gets errs.ErrConflict and writes nothing); the Put carries no
+//     unstarted mark, so the branch's first step clears it at no extra cost (unstarted.go);
+//   - each forked branch, put only if absent and marked unstarted until its execution runs it;
 //   - each action log, upserted: SET doc, and seq = if_not_exists(seq, new), so a log keeps the position
 //     of its first write;
 //   - the activation: ADD openBranches (forks − the branch if it ended) and failedActions, SET updatedDate,
@@ -66,6 +67,7 @@ func (s *Store) CommitStep(ctx context.Context, c run.StepCommit) (run.CommitRes
 			return res, fmt.Errorf("%s: %s already exists: %w", what, nwhat, errs.ErrConflict)
 		}
 		seen[k] = true
+		s.markUnstarted(it, nb) // the fork's execution is started after this commit; see unstarted.go
 		t.put(nwhat, it, cond, vals)
 	}
 
