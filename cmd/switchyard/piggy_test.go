@@ -18,6 +18,13 @@ func contactSite(t *testing.T, mapping map[string]any) (owner client, contactID,
 	t.Helper()
 	prov = testprovider.Start(t, nil)
 	base := startServer(t, t.TempDir(), map[string]string{"SWITCHYARD_ADMIN_KEY": testAdminKey})
+	owner, contactID, automationID = contactSetup(t, base, prov, mapping)
+	return owner, contactID, automationID, prov
+}
+
+// contactSetup is contactSite on a running server.
+func contactSetup(t *testing.T, base string, prov *testprovider.Server, mapping map[string]any) (owner client, contactID, automationID string) {
+	t.Helper()
 	owner, _ = setupSite(t, base, prov.URL)
 	admin := client{t: t, base: base, key: testAdminKey}
 	admin.must("POST", "/v1/actions", map[string]any{"action": map[string]any{
@@ -40,7 +47,7 @@ func contactSite(t *testing.T, mapping map[string]any) (owner client, contactID,
 				"appId": testApp, "actionKey": "send_email", "inputMapping": mapping}}},
 		},
 	}})
-	return owner, contactID, dig(a, "automation.id").(string), prov
+	return owner, contactID, dig(a, "automation.id").(string)
 }
 
 // TestPiggyRunEndToEnd: a contact, a contact_updated automation mapping data and contact.*, a run through

@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/pkg/access"
 	"github.com/switchyard-dev/switchyard/pkg/api"
+	"github.com/switchyard-dev/switchyard/pkg/contactreport"
 	"github.com/switchyard-dev/switchyard/pkg/engine"
 	"github.com/switchyard-dev/switchyard/pkg/errs"
 	"github.com/switchyard-dev/switchyard/pkg/provider"
@@ -110,6 +111,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	runCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
 	runnerDone := make(chan error, 1)
 	go func() { runnerDone <- runner.Run(runCtx, eng) }()
+	// The contact_updated outbox: one pass now (reports a crash left pending), then every interval.
+	drainDone := make(chan struct{})
+	go func() {
+		defer close(drainDone)
+		(&contactreport.Outbox{Store: store, Engine: eng, Log: log}).Run(runCtx, contactreport.DefaultInterval)
+	}()
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- srv.Serve(ln) }()
 
@@ -128,6 +135,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		log.Warn("http shutdown", "err", err)
 	}
 	stopRunner()
+	<-drainDone
 	if err := <-runnerDone; err != nil {
 		log.Warn("runner stopped with error", "err", err)
 	}

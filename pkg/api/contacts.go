@@ -8,9 +8,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/contacts"
-	"github.com/switchyard-dev/switchyard/pkg/engine"
 	"github.com/switchyard-dev/switchyard/pkg/errs"
-	"github.com/switchyard-dev/switchyard/pkg/systemapp"
 	"github.com/switchyard-dev/switchyard/pkg/wql"
 )
 
@@ -76,13 +74,14 @@ func (s *server) getContact(w http.ResponseWriter, r *http.Request) error {
 // updateContact changes the fields the body carries (null clears one) at the current revision (stale →
 // 409), then reports the system trigger contact_updated so that the site's automations on it run.
 //
-// The write and the report are two steps, and the report can fail after the write (the store or the
-// runner is unavailable). The contact is the source of truth, so the write stands; the caller is told
-// plainly: 503 CONTACT_UPDATED_AUTOMATIONS_NOT_STARTED, with the saved contact in the error's data, and
-// retrying is a PATCH with the new revision (a write of the same fields is harmless and reports again).
-// The reverse order would run automations on a change that may then fail to save. When the system trigger
-// is not registered or the system app not installed, no automation can listen, and there is nothing to
-// report.
+// The write also records that the revision's report is pending (the outbox, in the same atomic write), so
+// the report cannot be lost between the two steps: after a successful report the mark is cleared; if the
+// report fails (or the process dies first), the mark stays and the drain (pkg/contactreport) reports it
+// later with the same idempotency key. The caller then gets 200 with `automationsPending: true` and no
+// activation ids: the write is done and nothing is left for the client to retry — a retried PATCH would
+// write (and report) another revision. The reverse order would run automations on a change that may then
+// fail to save. When the system trigger is not registered or the system app not installed, no automation
+// can listen, and there is nothing to report.
 func (s *server) updateContact(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Contact  json.RawMessage `json:"contact"`
@@ -128,20 +127,12 @@ func (s *server) updateContact(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	ids, err := s.engine.Report(r.Context(), engine.Event{SiteID: site, AppID: systemapp.AppID,
-		TriggerKey: systemapp.TriggerContactUpdated, Payload: contacts.TriggerPayload(&next), ExternalEntityID: next.ID,
-		RequestID: w.Header().Get("X-Wix-Request-Id"), System: true})
+	ids, err := s.reports.Report(r.Context(), site, &next, w.Header().Get("X-Wix-Request-Id"))
 	if err != nil {
-		var e *errs.Error
-		if errors.As(err, &e) && (e.Code == "TRIGGER_NOT_FOUND" || e.Code == "APP_NOT_INSTALLED") {
-			ids = []string{}
-		} else {
-			s.log.ErrorContext(r.Context(), "contact updated, contact_updated report failed", "site", site, "contact", next.ID, "err", err)
-			return &errs.Error{Kind: errs.Unavailable, Code: "CONTACT_UPDATED_AUTOMATIONS_NOT_STARTED",
-				Message: "contact " + next.ID + " was saved at revision " + next.Revision +
-					", but its contact_updated automations could not be started; PATCH it again with revision " + next.Revision + " to retry",
-				Data: map[string]any{"contact": &next}, Err: err}
-		}
+		s.log.WarnContext(r.Context(), "contact updated, contact_updated report failed; the drain retries it",
+			"site", site, "contact", next.ID, "revision", next.Revision, "err", err)
+		s.ok(w, map[string]any{"contact": &next, "activationIds": []string{}, "automationsPending": true})
+		return nil
 	}
 	s.ok(w, map[string]any{"contact": &next, "activationIds": ids})
 	return nil

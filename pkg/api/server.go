@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/access"
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/catalog"
+	"github.com/switchyard-dev/switchyard/pkg/contactreport"
 	"github.com/switchyard-dev/switchyard/pkg/contacts"
 	"github.com/switchyard-dev/switchyard/pkg/engine"
 	"github.com/switchyard-dev/switchyard/pkg/plugins"
@@ -53,6 +54,7 @@ type Store interface {
 	UpdateContact(ctx context.Context, siteID string, c *contacts.Contact, expectedRevision int64) error
 	DeleteContact(ctx context.Context, siteID, id string) error
 	QueryContacts(ctx context.Context, siteID string, q *wql.Query) ([]*contacts.Contact, string, error)
+	contactreport.Store // the contact_updated outbox UpdateContact writes
 	SecretStore
 }
 
@@ -96,6 +98,7 @@ type server struct {
 	newID     func() string
 	log       *slog.Logger
 	plugins   *plugins.Checker
+	reports   *contactreport.Outbox
 }
 
 // NewServer returns the REST API handler.
@@ -117,6 +120,7 @@ func NewServer(c Config) http.Handler {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.reports = &contactreport.Outbox{Store: c.Store, Engine: c.Engine, Now: s.now, Log: s.log}
 	if c.Providers != nil {
 		s.plugins = &plugins.Checker{Catalog: c.Store, Caller: c.Providers, Targets: c.Targets, Logger: s.log}
 	}

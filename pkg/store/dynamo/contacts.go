@@ -58,15 +58,22 @@ func (s *Store) GetContact(ctx context.Context, siteID, id string) (*contacts.Co
 	return &c, nil
 }
 
-// UpdateContact replaces a contact if its stored revision is expectedRevision: a PutItem conditional on the
-// revision; on a failed condition one GetItem tells errs.ErrNotFound from errs.ErrConflict.
+// UpdateContact replaces a contact if its stored revision is expectedRevision and records that the new
+// revision's contact_updated report is pending: one TransactWriteItems of the contact (Put conditional on
+// the revision) and its outbox item (contactReportItem). On a failed condition one GetItem tells
+// errs.ErrNotFound from errs.ErrConflict.
 func (s *Store) UpdateContact(ctx context.Context, siteID string, c *contacts.Contact, expectedRevision int64) error {
 	what := fmt.Sprintf("contact %s of site %s", c.ID, siteID)
 	it, err := contactItem(siteID, c)
 	if err != nil {
 		return err
 	}
-	err = s.putIf(ctx, "update "+what, it, "#revision = :expected", item{":expected": num(expectedRevision)})
+	rev, _ := strconv.ParseInt(c.Revision, 10, 64)
+	rep := contactReportItem(siteID, c.ID, rev, getStr(it, attrDoc), c.UpdatedDate, 0)
+	t := s.newTxn()
+	t.put("contact", it, "#revision = :expected", item{":expected": num(expectedRevision)})
+	t.put("pending report", rep, "", nil)
+	err = s.transact(ctx, "update "+what, t)
 	if !errors.Is(err, errs.ErrConflict) {
 		return err
 	}

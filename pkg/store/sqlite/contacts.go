@@ -36,7 +36,8 @@ func (s *Store) GetContact(ctx context.Context, siteID, id string) (*contacts.Co
 }
 
 // UpdateContact replaces a site's contact if its stored revision is expectedRevision (c.Revision is the
-// next one): errs.ErrNotFound when absent, errs.ErrConflict when stale.
+// next one): errs.ErrNotFound when absent, errs.ErrConflict when stale. In the same transaction it records
+// that the new revision's contact_updated report is pending (contacts.PendingReport, due at c.UpdatedDate).
 func (s *Store) UpdateContact(ctx context.Context, siteID string, c *contacts.Contact, expectedRevision int64) error {
 	doc, err := encode(c)
 	if err != nil {
@@ -50,7 +51,10 @@ func (s *Store) UpdateContact(ctx context.Context, siteID string, c *contacts.Co
 			return wrap(err, "update contact")
 		}
 		if n, _ := res.RowsAffected(); n > 0 {
-			return nil
+			_, err := tx.ExecContext(ctx, `INSERT INTO contact_reports (site_id, contact_id, revision, due_at, doc)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET due_at = excluded.due_at, attempts = 0, doc = excluded.doc`,
+				siteID, c.ID, rev, c.UpdatedDate.UnixMilli(), doc)
+			return wrap(err, "record pending contact_updated report")
 		}
 		var stored int64
 		err = tx.QueryRowContext(ctx, `SELECT revision FROM contacts WHERE site_id = ? AND id = ?`, siteID, c.ID).Scan(&stored)

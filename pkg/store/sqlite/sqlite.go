@@ -142,6 +142,14 @@ CREATE INDEX contacts_by_created ON contacts (site_id, created_at, id);
 `, `
 -- Apps' HMAC signing secrets, sealed under the platform key; version guards rotation.
 CREATE TABLE app_signing_secrets (app_id TEXT PRIMARY KEY, version INTEGER NOT NULL, doc BLOB NOT NULL);
+`, `
+-- The contact_updated outbox (pkg/contactreport): UpdateContact inserts a row in the contact's transaction;
+-- the report deletes it. The drain lists due rows through the index, never a scan; doc is the contact as
+-- written at that revision.
+CREATE TABLE contact_reports (site_id TEXT NOT NULL, contact_id TEXT NOT NULL, revision INTEGER NOT NULL,
+	due_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, doc BLOB NOT NULL,
+	PRIMARY KEY (site_id, contact_id, revision));
+CREATE INDEX contact_reports_due ON contact_reports (due_at, site_id, contact_id, revision);
 `}
 
 // tx runs fn in a write transaction.

@@ -77,6 +77,10 @@ type Store interface {
 	UpdateContact(ctx context.Context, siteID string, c *contacts.Contact, expectedRevision int64) error
 	DeleteContact(ctx context.Context, siteID, id string) error
 	QueryContacts(ctx context.Context, siteID string, q *wql.Query) (page []*contacts.Contact, next string, err error)
+
+	ListDueContactReports(ctx context.Context, due time.Time, limit int) ([]contacts.PendingReport, error)
+	DeleteContactReport(ctx context.Context, siteID, contactID string, revision int64) error
+	DeferContactReport(ctx context.Context, r contacts.PendingReport) error
 }
 
 type test struct {
@@ -100,6 +104,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	all = append(all, commitTests...)
 	all = append(all, concurrencyTests...)
 	all = append(all, contactTests...)
+	all = append(all, contactReportTests...)
 	all = append(all, refreshTests...)
 	all = append(all, secretTests...)
 	for _, tc := range all {
