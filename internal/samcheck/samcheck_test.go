@@ -294,7 +294,7 @@ var wantAccess = map[string]access{
 	"engine-step":                            {Dynamo: "crud", Start: true, Stop: true, Keys: "secret+jwt"},
 	"engine-park":                            {Dynamo: "crud", SendTask: true},
 	"engine-fail":                            {Dynamo: "crud"},
-	"engine-sweep":                           {Dynamo: "read", UpdateItem: true, Start: true},
+	"engine-sweep":                           {Dynamo: "crud", Start: true},
 	"list-apps":                              {Dynamo: "read"},
 	"get-app":                                {Dynamo: "read"},
 	"query-triggers":                         {Dynamo: "read"},

@@ -56,6 +56,8 @@ type SweepOutput struct {
 	Listed  int `json:"listed"`  // marked branches older than the grace period
 	Started int `json:"started"` // whose execution was started now or found to exist already
 	Failed  int `json:"failed"`  // whose StartExecution failed (left marked for the next run)
+	// ContactReports is how many contact_updated reports left in the contacts outbox were made.
+	ContactReports int `json:"contactReports"`
 }
 
 // SweepError: some branches could not be started. Returned so the function's Errors metric shows it;
@@ -66,6 +68,9 @@ type SweepError struct {
 }
 
 func (e *SweepError) Error() string {
+	if e.Out.Failed == 0 {
+		return fmt.Sprintf("sweep: %v", e.Err)
+	}
 	return fmt.Sprintf("sweep: %d of %d unstarted branches not started: %v", e.Out.Failed, e.Out.Listed, e.Err)
 }
 func (e *SweepError) Unwrap() error { return e.Err }
@@ -117,6 +122,18 @@ func (rt *Runtime) SweepHandler(ctx context.Context, _ SweepInput) (SweepOutput,
 	if out.Listed > 0 || len(failures) > 0 {
 		rt.log.Info("sweep done", "listed", out.Listed, "started", out.Started, "failed", out.Failed,
 			"olderThan", olderThan.UTC().Format(time.RFC3339))
+	}
+	// The contacts outbox: contact_updated reports whose first attempt failed (or whose Lambda died after
+	// the contact's write). A failed drain is logged and retried by the next run.
+	if rt.timeFor(ctx, sweepReserve) {
+		n, err := rt.DrainContacts(ctx)
+		out.ContactReports = n
+		if err != nil {
+			rt.log.Error("sweep: draining the contacts outbox failed", "reported", n, "err", err)
+			failures = append(failures, fmt.Errorf("contacts outbox: %w", err))
+		} else if n > 0 {
+			rt.log.Info("sweep: reported contact_updated events from the outbox", "reported", n)
+		}
 	}
 	if len(failures) > 0 {
 		return out, &SweepError{Out: out, Err: errors.Join(failures...)}
