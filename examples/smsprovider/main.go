@@ -148,7 +148,14 @@ func serve(ctx context.Context, ln net.Listener, cfg config, stdout io.Writer) e
 	case <-ctx.Done():
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return srv.Shutdown(shut)
+		// Shutdown waits for requests in flight, but also treats a connection a client opened and never
+		// used as busy for its first 5 s; whatever is left when the grace ends is closed.
+		if err := srv.Shutdown(shut); errors.Is(err, context.DeadlineExceeded) {
+			return srv.Close()
+		} else if err != nil {
+			return err
+		}
+		return nil
 	case err := <-done:
 		return err
 	}
