@@ -329,20 +329,7 @@ func (s *Store) QueryAutomations(ctx context.Context, v automation.View, q *wql.
 			return nil, "", err
 		}
 	}
-	page, next, err := q.Page(docs)
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]*automation.Automation, 0, len(page))
-	for _, m := range page {
-		id, _ := m["id"].(string)
-		var a automation.Automation
-		if err := json.Unmarshal([]byte(raw[id]), &a); err != nil {
-			return nil, "", fmt.Errorf("decode stored automation %s of site %s: %w", id, v.SiteID, err)
-		}
-		out = append(out, &a)
-	}
-	return out, next, nil
+	return pageDocuments[automation.Automation](q, docs, raw, "automation of site "+v.SiteID)
 }
 
 // ListTriggerAutomations returns the site's runnable automations on (appID, triggerKey): one Query of the

@@ -90,17 +90,5 @@ func queryCatalog[T any](ctx context.Context, s *Store, kind, keyField string, q
 	if err != nil {
 		return nil, "", err
 	}
-	page, next, err := q.Page(docs)
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]*T, 0, len(page))
-	for _, m := range page {
-		var v T
-		if err := json.Unmarshal([]byte(raw[m["id"].(string)]), &v); err != nil {
-			return nil, "", fmt.Errorf("decode stored catalog %s record: %w", kind, err)
-		}
-		out = append(out, &v)
-	}
-	return out, next, nil
+	return pageDocuments[T](q, docs, raw, "catalog "+kind+" record")
 }

@@ -131,18 +131,5 @@ func (s *Store) QueryContacts(ctx context.Context, siteID string, q *wql.Query) 
 	if err != nil {
 		return nil, "", err
 	}
-	page, next, err := q.Page(docs)
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]*contacts.Contact, 0, len(page))
-	for _, m := range page {
-		id, _ := m["id"].(string)
-		var c contacts.Contact
-		if err := json.Unmarshal([]byte(raw[id]), &c); err != nil {
-			return nil, "", fmt.Errorf("decode stored contact %s of site %s: %w", id, siteID, err)
-		}
-		out = append(out, &c)
-	}
-	return out, next, nil
+	return pageDocuments[contacts.Contact](q, docs, raw, "contact of site "+siteID)
 }

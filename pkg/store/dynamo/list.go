@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/switchyard-dev/switchyard/pkg/run"
+	"github.com/switchyard-dev/switchyard/pkg/wql"
 )
 
 // ListActivations pages through a site's activations (optionally of one automation) created in
@@ -99,6 +101,25 @@ read:
 			return nil, "", err
 		}
 		out = append(out, *a)
+	}
+	return out, next, nil
+}
+
+// pageDocuments pages a partition's documents with a WQL query and decodes the page from the stored text
+// (raw, by the id each document has in docs) rather than from the maps, so numbers keep their precision.
+func pageDocuments[T any](q *wql.Query, docs []map[string]any, raw map[string]string, what string) ([]*T, string, error) {
+	page, next, err := q.Page(docs)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]*T, 0, len(page))
+	for _, m := range page {
+		id, _ := m["id"].(string)
+		var v T
+		if err := json.Unmarshal([]byte(raw[id]), &v); err != nil {
+			return nil, "", fmt.Errorf("decode stored %s %s: %w", what, id, err)
+		}
+		out = append(out, &v)
 	}
 	return out, next, nil
 }
