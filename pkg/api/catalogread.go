@@ -105,15 +105,12 @@ func (s *server) getApp(w http.ResponseWriter, r *http.Request) error {
 // decodeCursorQuery reads a {"query": CursorQuery} body and parses it against schema.
 func (s *server) decodeCursorQuery(r *http.Request, schema wql.Schema) (*wql.Query, error) {
 	var req struct {
-		Query json.RawMessage `json:"query"`
+		Query rawQuery `json:"query"`
 	}
 	if err := s.decodeOptional(r, &req); err != nil {
 		return nil, err
 	}
-	if len(req.Query) == 0 || string(req.Query) == "null" {
-		req.Query = json.RawMessage(`{}`)
-	}
-	return wql.Parse(req.Query, schema)
+	return wql.Parse(req.Query.orEmpty(), schema)
 }
 
 // queryTriggers is POST /v1/triggers/query: every app's triggers, WQL over appId, triggerKey,

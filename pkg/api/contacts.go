@@ -9,7 +9,6 @@ import (
 	"github.com/switchyard-dev/switchyard/pkg/automation"
 	"github.com/switchyard-dev/switchyard/pkg/contacts"
 	"github.com/switchyard-dev/switchyard/pkg/errs"
-	"github.com/switchyard-dev/switchyard/pkg/wql"
 )
 
 // Contacts: Switchyard's own site-scoped API under /v1/contacts (pkg/contacts has the model).
@@ -158,16 +157,7 @@ func (s *server) queryContacts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Query json.RawMessage `json:"query"`
-	}
-	if err := s.decodeOptional(r, &req); err != nil {
-		return err
-	}
-	if len(req.Query) == 0 || string(req.Query) == "null" {
-		req.Query = json.RawMessage(`{}`)
-	}
-	q, err := wql.Parse(req.Query, contacts.QuerySchema())
+	q, err := s.decodeCursorQuery(r, contacts.QuerySchema())
 	if err != nil {
 		return err
 	}
