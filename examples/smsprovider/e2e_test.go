@@ -277,13 +277,19 @@ func TestSMSProviderEndToEnd(t *testing.T) {
 	// quota-info, called the way the platform calls it: usage 3 of 3. With only the new secret (after the
 	// grace period) the provider, never updated, refuses the call.
 	pc := provider.NewClient(provider.Options{Guard: &provider.AddressGuard{AllowLoopback: true}, Retry: provider.RetryPolicy{MaxAttempts: 1}})
-	q, err := pc.QuotaInfo(context.Background(), provider.Target{BaseURI: provURL + "/automations", AppID: appID, Secret: []byte(secret1)},
+	q, err := pc.QuotaInfo(context.Background(), provider.Target{BaseURI: provURL + "/automations", AppID: appID, SiteID: site, Secret: []byte(secret1)},
 		provider.QuotaInfoRequest{ActionKey: "send-sms"})
 	if err != nil || len(q.ActionQuotaInfo.QuotaInfo) != 1 || q.ActionQuotaInfo.QuotaInfo[0].Quotas[0].CurrentUsage != "3" ||
 		*q.ActionQuotaInfo.QuotaInfo[0].Quotas[0].Limit != "3" || !q.ActionQuotaInfo.Enforced {
 		t.Fatalf("quota-info = %+v, %v", q, err)
 	}
-	if _, err := pc.QuotaInfo(context.Background(), provider.Target{BaseURI: provURL + "/automations", AppID: appID, Secret: []byte(secret2)},
+	// The quota is per site: the signed site header tells the provider whose it is.
+	other, err := pc.QuotaInfo(context.Background(), provider.Target{BaseURI: provURL + "/automations", AppID: appID,
+		SiteID: "99999999-9999-4999-8999-999999999999", Secret: []byte(secret1)}, provider.QuotaInfoRequest{ActionKey: "send-sms"})
+	if err != nil || other.ActionQuotaInfo.QuotaInfo[0].Quotas[0].CurrentUsage != "0" {
+		t.Fatalf("another site's quota-info = %+v, %v", other, err)
+	}
+	if _, err := pc.QuotaInfo(context.Background(), provider.Target{BaseURI: provURL + "/automations", AppID: appID, SiteID: site, Secret: []byte(secret2)},
 		provider.QuotaInfoRequest{ActionKey: "send-sms"}); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("quota-info signed with only the new secret = %v, want 401", err)
 	}

@@ -65,7 +65,7 @@ type Call struct {
 
 // Target returns the target for one call to app's provider.
 func (b *Builder) Target(ctx context.Context, app *catalog.App, call Call) (provider.Target, error) {
-	t := provider.Target{BaseURI: app.ProviderBaseURI, AppID: app.ID, IdempotencyKey: call.IdempotencyKey}
+	t := provider.Target{BaseURI: app.ProviderBaseURI, AppID: app.ID, SiteID: call.SiteID, IdempotencyKey: call.IdempotencyKey}
 	if b == nil {
 		return t, nil
 	}

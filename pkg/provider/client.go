@@ -58,6 +58,8 @@ type Target struct {
 	// BaseURI is the app's providerBaseUri; /v1/invoke etc. are appended to its path.
 	BaseURI string
 	AppID   string
+	// SiteID is the site the call is for, sent as X-Switchyard-Site-Id and covered by the signature.
+	SiteID string
 	// Secret is the app's HMAC signing secret; when set, each request is signed.
 	Secret []byte
 	// Secrets are more HMAC secrets: each request carries one signature per secret (Secret's first),
@@ -268,11 +270,14 @@ func (c *Client) attempt(parent, callCtx context.Context, endpoint string, t Tar
 	if t.AppID != "" {
 		req.Header.Set(HeaderAppID, t.AppID)
 	}
+	if t.SiteID != "" {
+		req.Header.Set(HeaderSiteID, t.SiteID)
+	}
 	if secrets := t.signingSecrets(); t.Envelope == nil && len(secrets) > 0 {
 		ts := c.now().Unix()
 		sigs := make([]string, len(secrets))
 		for i, secret := range secrets {
-			sigs[i] = Sign(secret, ts, body)
+			sigs[i] = Sign(secret, ts, t.SiteID, body)
 		}
 		req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 		req.Header.Set(HeaderSignature, strings.Join(sigs, ","))

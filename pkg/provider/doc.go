@@ -8,8 +8,8 @@
 // What the client guarantees, and why:
 //
 //   - Every call is a POST of plain JSON to BaseURI + /v1/<method>. When the Target has a secret the
-//     body is signed (HMAC-SHA256 over "<unix seconds>.<body>", headers X-Switchyard-Timestamp,
-//     X-Switchyard-Signature: v1=<hex>, X-Switchyard-App-Id). Each attempt is signed afresh so a retry
+//     body is signed (HMAC-SHA256 over "<unix seconds>.<siteId>.<body>", headers X-Switchyard-Timestamp,
+//     X-Switchyard-Site-Id, X-Switchyard-Signature: v2=<hex>, X-Switchyard-App-Id). Each attempt is signed afresh so a retry
 //     late in the budget does not arrive with a stale timestamp.
 //   - Every attempt carries the same Idempotency-Key: a runner that loses its lease re-runs a step, and
 //     the retry loop here re-sends, so a provider may see one invoke several times.

@@ -26,7 +26,8 @@ var (
 // VerifySignature is the provider side of signing: it checks that body was signed with secret by
 // the headers a Switchyard client set (X-Switchyard-Timestamp, X-Switchyard-Signature), and that the
 // timestamp is within maxSkew of now in either direction (a replay window, not a clock check).
-// The signature header may hold several comma-separated "v1=<hex>" values — one per secret during a
+// The site header (X-Switchyard-Site-Id) is signed too: once this returns nil, it can be trusted.
+// The signature header may hold several comma-separated "v2=<hex>" values — one per secret during a
 // rotation — and one match suffices. body must be the exact bytes received.
 func VerifySignature(secret []byte, header http.Header, body []byte, now time.Time, maxSkew time.Duration) error {
 	if len(secret) == 0 {
@@ -48,7 +49,7 @@ func VerifySignature(secret []byte, header http.Header, body []byte, now time.Ti
 	if skew := now.Sub(time.Unix(sec, 0)); skew > maxSkew || skew < -maxSkew {
 		return fmt.Errorf("%w: %s off", ErrTimestampSkew, skew.Truncate(time.Second))
 	}
-	want := mac(secret, ts, body)
+	want := mac(secret, ts, header.Get(HeaderSiteID), body)
 	matched := false
 	for _, part := range strings.Split(sig, ",") {
 		version, value, ok := strings.Cut(strings.TrimSpace(part), "=")

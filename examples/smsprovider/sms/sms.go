@@ -43,8 +43,8 @@ type Message struct {
 	Text   string    `json:"text"`
 	Status string    `json:"status"` // QUEUED, DELIVERED, FAILED
 	Queued time.Time `json:"queuedAt"`
-	// Account is the quota bucket: the site (metadata.instanceId) of WIX_JWT calls; "" for calls in
-	// Switchyard's own format, which do not name the site, so one account-wide bucket.
+	// Account is the quota bucket: the site the call is for (the kit's Call.InstanceID: the signed site
+	// header of Switchyard's own format, metadata.instanceId of WIX_JWT).
 	Account string `json:"account"`
 	token   string
 }

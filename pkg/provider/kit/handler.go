@@ -41,7 +41,8 @@ type Call struct {
 	// IdempotencyKey is an invoke's activationId:actionId, read from the signed body (the same value the
 	// Idempotency-Key header carries on every attempt), so a handler can deduplicate repeats and replays.
 	IdempotencyKey string
-	// InstanceID is the site the call is for; set on WIX_JWT calls (metadata.instanceId).
+	// InstanceID is the site the call is for: WIX_JWT's metadata.instanceId, or the signed
+	// X-Switchyard-Site-Id of a SWITCHYARD call.
 	InstanceID string
 	// RequestID is metadata.requestId of WIX_JWT calls.
 	RequestID string

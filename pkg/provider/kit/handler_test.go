@@ -134,6 +134,7 @@ func TestHandlerVerifiesAndDispatches(t *testing.T) {
 			srv, s := startProvider(t, tc.provider)
 			// The Idempotency-Key header is not signed: the call's key comes from the signed body.
 			tc.target.BaseURI, tc.target.AppID, tc.target.IdempotencyKey = srv.URL+"/sms", appID, "unsigned-header-value"
+			tc.target.SiteID = site
 			resp, err := client(func() time.Time { return tc.clock }).Invoke(context.Background(), tc.target,
 				provider.InvokeRequest{ActionKey: tc.actionKey, ActionParams: map[string]any{"text": "hi"},
 					ActivationContext: &provider.ActivationContext{ActivationID: "act", ActionID: "action"}})
@@ -166,7 +167,10 @@ func TestHandlerVerifiesAndDispatches(t *testing.T) {
 			if c.Method != kit.MethodInvoke || c.Format != tc.wantFormat || c.IdempotencyKey != "act:action" {
 				t.Fatalf("call = %+v", c)
 			}
-			if tc.wantFormat == kit.FormatWixJWT && (c.InstanceID != site || c.RequestID != "req-1") {
+			if c.InstanceID != site {
+				t.Fatalf("call's site = %q, want %q (signed header or JWT metadata)", c.InstanceID, site)
+			}
+			if tc.wantFormat == kit.FormatWixJWT && c.RequestID != "req-1" {
 				t.Fatalf("JWT call metadata = %+v", c)
 			}
 			if r := s.reqs[0].(*provider.InvokeRequest); r.ActionKey != tc.actionKey || r.ActionParams["text"] != "hi" {

@@ -64,7 +64,8 @@ func (v *verifier) verify(h http.Header, body []byte) ([]byte, Call, error) {
 		for _, s := range v.secrets {
 			err := provider.VerifySignature(s, h, body, now, v.skew)
 			if err == nil {
-				return body, Call{Format: FormatSwitchyard}, nil
+				// The site header is covered by the signature just verified.
+				return body, Call{Format: FormatSwitchyard, InstanceID: h.Get(provider.HeaderSiteID)}, nil
 			}
 			last = err
 		}

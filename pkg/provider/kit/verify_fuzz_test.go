@@ -49,7 +49,7 @@ func FuzzVerify(f *testing.F) {
 	v, signer := fuzzVerifier(f)
 	ts := strconv.FormatInt(fuzzNow.Unix(), 10)
 	for _, g := range genuine {
-		f.Add(ts, provider.Sign([]byte("sysig_old"), fuzzNow.Unix(), g), g)
+		f.Add(ts, provider.Sign([]byte("sysig_old"), fuzzNow.Unix(), "", g), g)
 		tok, err := signer.Sign(fuzzApp, wixjwt.Metadata{AppExtensionType: wixjwt.ActionProvider, InstanceID: "site"}, g)
 		if err != nil {
 			f.Fatal(err)
@@ -98,14 +98,14 @@ func TestVerifyEdges(t *testing.T) {
 		body     string
 		accepted bool
 	}{
-		{"genuine hmac", ts, provider.Sign([]byte("sysig_new"), fuzzNow.Unix(), genuine[0]), string(genuine[0]), true},
-		{"signature list with a good one last", ts, "v1=00," + provider.Sign([]byte("sysig_new"), fuzzNow.Unix(), genuine[0]), string(genuine[0]), true},
-		{"body changed", ts, provider.Sign([]byte("sysig_new"), fuzzNow.Unix(), genuine[0]), string(genuine[1]), false},
-		{"timestamp changed", strconv.FormatInt(fuzzNow.Unix()-1, 10), provider.Sign([]byte("sysig_new"), fuzzNow.Unix(), genuine[0]), string(genuine[0]), false},
+		{"genuine hmac", ts, provider.Sign([]byte("sysig_new"), fuzzNow.Unix(), "", genuine[0]), string(genuine[0]), true},
+		{"signature list with a good one last", ts, "v2=00," + provider.Sign([]byte("sysig_new"), fuzzNow.Unix(), "", genuine[0]), string(genuine[0]), true},
+		{"body changed", ts, provider.Sign([]byte("sysig_new"), fuzzNow.Unix(), "", genuine[0]), string(genuine[1]), false},
+		{"timestamp changed", strconv.FormatInt(fuzzNow.Unix()-1, 10), provider.Sign([]byte("sysig_new"), fuzzNow.Unix(), "", genuine[0]), string(genuine[0]), false},
 		{"timestamp only", ts, "", string(genuine[0]), false},
-		{"unknown version", ts, "v2=" + provider.Sign([]byte("sysig_new"), fuzzNow.Unix(), genuine[0])[3:], string(genuine[0]), false},
+		{"unknown version", ts, "v3=" + provider.Sign([]byte("sysig_new"), fuzzNow.Unix(), "", genuine[0])[3:], string(genuine[0]), false},
 		{"genuine jwt with whitespace", "", "", "\n" + tok + "\n", true},
-		{"jwt with hmac headers goes the hmac way", ts, "v1=00", tok, false},
+		{"jwt with hmac headers goes the hmac way", ts, "v2=00", tok, false},
 		{"alg none", "", "", "eyJhbGciOiJub25lIn0.eyJkYXRhIjp7fX0.x", false},
 		{"json body", "", "", string(genuine[0]), false},
 	} {
