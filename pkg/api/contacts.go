@@ -24,10 +24,7 @@ func (s *server) createContact(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(r, &req); err != nil {
 		return err
 	}
-	if len(req.Contact) == 0 || string(req.Contact) == "null" {
-		return errs.Violation("contact", "REQUIRED_FIELD", "must not be empty")
-	}
-	f, err := contacts.ParseFields(req.Contact, "contact")
+	f, err := contactFields(req.Contact)
 	if err != nil {
 		return err
 	}
@@ -89,10 +86,7 @@ func (s *server) updateContact(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(r, &req); err != nil {
 		return err
 	}
-	if len(req.Contact) == 0 || string(req.Contact) == "null" {
-		return errs.Violation("contact", "REQUIRED_FIELD", "must not be empty")
-	}
-	f, err := contacts.ParseFields(req.Contact, "contact")
+	f, err := contactFields(req.Contact)
 	if err != nil {
 		return err
 	}
@@ -174,4 +168,12 @@ func (s *server) queryContacts(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.ok(w, map[string]any{"contacts": page, "pagingMetadata": map[string]any{"count": len(page), "cursors": cursors, "hasNext": next != ""}})
 	return nil
+}
+
+// contactFields reads the request's required `contact` object.
+func contactFields(raw json.RawMessage) (contacts.Fields, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return contacts.Fields{}, errs.Violation("contact", "REQUIRED_FIELD", "must not be empty")
+	}
+	return contacts.ParseFields(raw, "contact")
 }

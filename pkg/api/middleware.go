@@ -98,17 +98,23 @@ func (s *server) withRequestID(next http.Handler) http.Handler {
 // connection.
 func (s *server) recoverer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				s.log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-				s.writeError(w, r, fmt.Errorf("panic: %v", v))
-			}
-		}()
+		defer s.answerPanic(w, r, s.writeError)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// answerPanic, deferred by a handler, logs a panic and answers it through write as a 500 (write picks the
+// error shape); http.ErrAbortHandler goes on up, as net/http wants.
+func (s *server) answerPanic(w http.ResponseWriter, r *http.Request, write func(http.ResponseWriter, *http.Request, error)) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	s.log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	write(w, r, fmt.Errorf("panic: %v", v))
 }
 
 // adminUserID stands for the operator in createdBy/updatedBy.

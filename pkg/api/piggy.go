@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -99,15 +98,7 @@ func (s *server) piggyOK(w http.ResponseWriter, data any) {
 // wix-site-id works too), Piggy's error shape for every failure, panics included.
 func (s *server) piggy(h func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				s.log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-				s.writePiggyError(w, r, fmt.Errorf("panic: %v", v))
-			}
-		}()
+		defer s.answerPanic(w, r, s.writePiggyError)
 		p, err := s.authenticate(r)
 		if err == nil && p.SiteID == "" {
 			err = errs.New(errs.Unauthenticated, "SITE_REQUIRED", "the key names no site")
