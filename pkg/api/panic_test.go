@@ -59,4 +59,3 @@ func TestPanicsAnswerIn500s(t *testing.T) {
 		})
 	}
 }
-
